@@ -88,6 +88,8 @@ export interface LocateOptions {
   logger?: Logger;
   /** Skip the PATH step (tests use this to prove the npm fallback). */
   skipPath?: boolean;
+  /** Where the npm-shipped binary is; defaults to asking the installer package. */
+  npmPackagePath?: (tool: FfTool) => string | undefined;
 }
 
 const cache = new Map<string, FfBinary>();
@@ -107,7 +109,7 @@ export function locateFfTool(tool: FfTool, options: LocateOptions = {}): FfBinar
     if (p) candidates.push({ source: 'path', path: p, label: `PATH (${p})` });
     else tried.push(`PATH (no ${tool})`);
   }
-  const pkg = npmPackageBinary(tool);
+  const pkg = (options.npmPackagePath ?? npmPackageBinary)(tool);
   if (pkg) candidates.push({ source: 'npm-package', path: pkg, label: `npm package (${pkg})` });
   else tried.push(`npm package @${tool}-installer (not installed for ${process.platform}-${process.arch})`);
 
