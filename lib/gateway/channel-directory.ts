@@ -1,0 +1,98 @@
+/**
+ * The cameras of one device as channels: what the catalog lists (ChannelDescriptor) and where
+ * the media side pulls each channel from (MediaSourceSpec). Keeps each camera's health so the
+ * catalog's Status follows it (GB28181-2016 A.2.1 Status ON/OFF).
+ */
+import { SourceConfig } from '../config/gateway-config';
+import { Logger, silentLogger } from '../logger';
+import { maskRtspUrl, withRtspCredentials } from '../rtsp-url';
+import { ChannelDescriptor } from '../session/stream-contract';
+
+export interface MediaSourceSpecLike {
+  key: string;
+  url: string;
+  displayUrl: string;
+  rtspTransport: 'tcp' | 'udp' | 'auto';
+}
+
+export interface ProbedStream {
+  video?: { codec: string; width?: number; height?: number; fps?: number };
+  hasAudio: boolean;
+}
+
+export type StreamProber = (url: string, rtspTransport: 'tcp' | 'udp' | 'auto') => Promise<ProbedStream>;
+
+interface ChannelEntry {
+  source: SourceConfig;
+  descriptor: ChannelDescriptor;
+}
+
+/** Key of the ingest that serves a channel's main (0) or sub (1) stream: one ingest per key. */
+export function sourceKey(channelId: string, streamNumber: number): string {
+  return `${channelId}/${streamNumber === 1 ? 'sub' : 'main'}`;
+}
+
+export class ChannelDirectory {
+  private readonly entries = new Map<string, ChannelEntry>();
+  private readonly logger: Logger;
+  private readonly prober?: StreamProber;
+
+  constructor(sources: SourceConfig[], opts: { logger?: Logger; prober?: StreamProber; ffmpegPath?: string } = {}) {
+    this.logger = opts.logger ?? silentLogger;
+    this.prober = opts.prober;
+    for (const source of sources) {
+      if (!source.enabled) continue;
+      // Optimistic ON until a probe or the ingest says otherwise: WVP lists OFF channels as unplayable.
+      this.entries.set(source.channelId, { source, descriptor: { id: source.channelId, name: source.name, online: true, ptzType: 3 } });
+    }
+  }
+
+  descriptors(): ChannelDescriptor[] {
+    return [...this.entries.values()].map((e) => ({ ...e.descriptor }));
+  }
+
+  mediaSource(channelId: string, streamNumber: number): MediaSourceSpecLike | undefined {
+    const entry = this.entries.get(channelId);
+    if (!entry) return undefined;
+    const s = entry.source;
+    const base = streamNumber === 1 && s.subUrl ? s.subUrl : s.url;
+    const stream = streamNumber === 1 && s.subUrl ? 1 : 0;
+    return {
+      key: sourceKey(channelId, stream),
+      url: withRtspCredentials(base, { username: s.username, password: s.password }),
+      displayUrl: maskRtspUrl(withRtspCredentials(base, { username: s.username, password: s.password })),
+      rtspTransport: s.rtspTransport,
+    };
+  }
+
+  /** Records an ingest's state; returns the descriptors whose status changed. */
+  setSourceState(key: string, online: boolean, reason?: string): ChannelDescriptor[] {
+    const channelId = key.split('/')[0];
+    const entry = this.entries.get(channelId);
+    // Only the main stream decides the channel's status: a dead sub-stream does not take a camera offline.
+    if (!entry || !key.endsWith('/main') || entry.descriptor.online === online) return [];
+    entry.descriptor = { ...entry.descriptor, online };
+    this.logger.info(`channel ${channelId} ${online ? 'online' : `offline${reason ? `: ${reason}` : ''}`}`, { channelId });
+    return [{ ...entry.descriptor }];
+  }
+
+  /** Probes every camera once; returns the descriptors that changed. A failed probe marks the channel offline. */
+  async probeAll(): Promise<ChannelDescriptor[]> {
+    if (!this.prober) return [];
+    const prober = this.prober;
+    const changed: ChannelDescriptor[] = [];
+    await Promise.all([...this.entries.values()].map(async (entry) => {
+      const spec = this.mediaSource(entry.source.channelId, 0);
+      if (!spec) return;
+      try {
+        const probed = await prober(spec.url, spec.rtspTransport);
+        entry.descriptor = { ...entry.descriptor, online: true, video: probed.video, hasAudio: probed.hasAudio };
+      } catch (e) {
+        this.logger.warn(`probe of ${spec.displayUrl} failed: ${(e as Error).message}`, { channelId: entry.source.channelId });
+        entry.descriptor = { ...entry.descriptor, online: false };
+      }
+      changed.push({ ...entry.descriptor });
+    }));
+    return changed;
+  }
+}
