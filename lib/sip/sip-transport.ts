@@ -8,7 +8,7 @@ import * as dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import { Logger, silentLogger } from '../logger';
-import { decodeSipMessage, DecodeResult, MAX_SIP_MESSAGE_BYTES, SipMessage } from './sip-codec';
+import { decodeSipMessage, DecodeResult, MAX_SIP_MESSAGE_BYTES } from './sip-codec';
 import { SipBindError, SipTransportError } from './sip-errors';
 import { SipFramingError, TcpSipFramer } from './tcp-sip-framer';
 

@@ -1,0 +1,89 @@
+/**
+ * One INVITE session as the device (UAS) sees it: the dialog identifiers (RFC 3261 §12.1.1),
+ * the stream it carries, and the 2xx retransmission until ACK (§13.3.1.4: T1 doubling to T2,
+ * give up after 64·T1).
+ */
+import { MediaTransport, SessionType } from '../session/stream-contract';
+import { SipMessage } from '../sip/sip-codec';
+import { IncomingRequest } from '../sip/sip-endpoint';
+
+export type InviteState = 'preparing' | 'answered' | 'confirmed' | 'ended';
+
+export interface SessionSummary {
+  callId: string;
+  channelId: string;
+  sessionType: SessionType;
+  transport: MediaTransport;
+  remoteIp: string;
+  remotePort: number;
+  ssrc: string;
+  state: InviteState;
+}
+
+export class InviteDialog {
+  state: InviteState = 'preparing';
+  readonly localTag: string;
+  readonly abort = new AbortController();
+  okResponse?: SipMessage;
+  answerSdp?: string;
+  /** Our CSeq for requests we send in this dialog (BYE, MESSAGE). */
+  localCseq = 1;
+  private retransmitTimer?: NodeJS.Timeout;
+
+  constructor(
+    readonly invite: IncomingRequest,
+    readonly summary: Omit<SessionSummary, 'state'>,
+    localTag: string,
+  ) {
+    this.localTag = localTag;
+  }
+
+  get callId(): string {
+    return this.summary.callId;
+  }
+
+  snapshot(): SessionSummary {
+    return { ...this.summary, state: this.state };
+  }
+
+  /** The platform's side: From of the INVITE (with its tag). */
+  get remoteAddress(): { uri: string; tag?: string } {
+    const from = this.invite.message.headers.from;
+    return { uri: from?.uri ?? '', tag: from?.params.tag ?? undefined };
+  }
+
+  /** Our side: To of the INVITE with our tag. */
+  get localAddress(): { uri: string; tag: string } {
+    return { uri: this.invite.message.headers.to?.uri ?? '', tag: this.localTag };
+  }
+
+  /** Where in-dialog requests go: the INVITE's Contact (remote target), else its From URI. */
+  get remoteTarget(): string {
+    const c = this.invite.message.headers.contact;
+    if (Array.isArray(c) && c[0]?.uri) return c[0].uri;
+    return this.remoteAddress.uri;
+  }
+
+  startRetransmit(send: () => void, onGiveUp: () => void): void {
+    let interval = 500;
+    let elapsed = 0;
+    const step = () => {
+      if (this.state !== 'answered') return;
+      if (elapsed >= 32_000) {
+        onGiveUp();
+        return;
+      }
+      send();
+      elapsed += interval;
+      interval = Math.min(interval * 2, 4000);
+      this.retransmitTimer = setTimeout(step, interval);
+    };
+    this.retransmitTimer = setTimeout(step, interval);
+    elapsed = interval;
+  }
+
+  stopRetransmit(): void {
+    if (this.retransmitTimer) clearTimeout(this.retransmitTimer);
+    this.retransmitTimer = undefined;
+  }
+}
