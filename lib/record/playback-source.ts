@@ -178,14 +178,15 @@ export class PlaybackSource extends EventEmitter<PlaybackSourceEvents> {
   setScale(scale: number): void {
     const s = clampScale(scale);
     const media = this.currentMedia();
-    if (this.mode === 'download') {
-      this.rate = s;
-    } else {
-      this.outAnchorMs = this.outOf(media);
-      this.outMediaAnchor = media;
+    if (this.mode !== 'download') {
+      if (this.lastEmittedMediaMs >= 0) {
+        this.outAnchorMs = this.outOf(media);
+        this.outMediaAnchor = media;
+      }
       this.scale = s;
-      this.rate = s;
     }
+    this.rate = s;
+    if (this.anchorWall < 0) return; // not playing yet: the first unit anchors the clock
     this.reanchor(media);
     if (!this.paused) this.tick();
   }
@@ -357,7 +358,7 @@ export class PlaybackSource extends EventEmitter<PlaybackSourceEvents> {
   }
 
   private maybeEnd(): void {
-    if (this.finished || !this.readerDone || this.queue.length) return;
+    if (!this.started || this.finished || !this.readerDone || this.queue.length) return;
     if (this.reader) return;
     this.finish(this.lastEmittedMediaMs < 0 ? 'no-recordings' : 'range-end');
   }

@@ -56,14 +56,18 @@ export async function decodeCodes(units: AccessUnit[]): Promise<number[]> {
   if (!video.length) return [];
   const input = Buffer.concat(video.map((u) => u.data));
   return new Promise((resolve, reject) => {
-    const p = spawn(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', video[0].codec === 'h265' ? 'hevc' : 'h264', '-i', 'pipe:0', '-vf', 'scale=1:1:flags=area', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', video[0].codec === 'h265' ? 'hevc' : 'h264', '-i', 'pipe:0', '-vf', 'scale=2:2:flags=area', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let err = '';
     p.stdout.on('data', (d: Buffer) => out.push(d));
     p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
     p.on('close', (code) => {
       if (code !== 0) { reject(new Error(`decode failed: ${err}`)); return; }
-      resolve([...Buffer.concat(out)].map((y) => Math.round((y - 16) / 6)));
+      // yuv420p 2x2: 4 luma bytes then 1 Cb, 1 Cr; no range conversion, so the level is as encoded.
+      const raw = Buffer.concat(out);
+      const codes: number[] = [];
+      for (let o = 0; o + 6 <= raw.length; o += 6) codes.push(Math.round(((raw[o] + raw[o + 1] + raw[o + 2] + raw[o + 3]) / 4 - 16) / 6));
+      resolve(codes);
     });
     p.stdin.on('error', () => undefined);
     p.stdin.end(input);
