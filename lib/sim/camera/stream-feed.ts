@@ -1,0 +1,207 @@
+/**
+ * One simulated stream path: its encoder's lifecycle (started on demand, stopped after an idle
+ * delay unless always on, restarted with backoff if it dies while watched), the GOP cache and the
+ * latest RTCP sender report per track, and the fan-out of RTP/RTCP packets to the sessions playing it.
+ *
+ * Fast start: a new subscriber first gets each track's latest SR (so its RTP→wall-clock mapping is
+ * right from the first packet) and the video packets since the last keyframe, then the live packets.
+ * Its first picture is therefore decodable at once instead of after up to one GOP; the burst is at
+ * most one GOP (1 s by default). Packets are not rewritten here; sessions renumber sequence numbers.
+ */
+import { EventEmitter } from 'node:events';
+import { Logger } from '../../logger';
+import { EncodedTrack, PatternEncoder, PatternSpec } from './pattern-encoder';
+import { rtpOpensKeyframe } from './rtp-keyframe';
+
+export interface FeedPacket {
+  track: number;
+  packet: Buffer;
+  rtcp: boolean;
+  /** First packet of a keyframe access unit (or of the cached GOP): a safe place to (re)start a client. */
+  keyStart: boolean;
+}
+
+export type FeedSubscriber = (packet: FeedPacket) => void;
+
+export interface StreamFeedOptions {
+  ffmpegPath: string;
+  alwaysOn: boolean;
+  idleStopMs: number;
+  logger: Logger;
+  /** Shared between feeds: a font that made ffmpeg fail is not tried again. */
+  clock: { font?: string };
+}
+
+/** Bound on the GOP cache if keyframes stop coming (a GOP at 1 Mbit/s is ~100 packets). */
+const MAX_GOP_PACKETS = 4000;
+const RTCP_SR = 200;
+
+export class StreamFeed extends EventEmitter<{ restarted: [] }> {
+  private encoder?: PatternEncoder;
+  private starting?: Promise<EncodedTrack[]>;
+  private tracks?: EncodedTrack[];
+  private readonly subscribers = new Set<FeedSubscriber>();
+  private gop: Buffer[] = [];
+  private gopTs?: number;
+  private au: Buffer[] = [];
+  private auTs?: number;
+  private lastSr = new Map<number, Buffer>();
+  private idleTimer?: NodeJS.Timeout;
+  private restartTimer?: NodeJS.Timeout;
+  private restartDelayMs = 1000;
+  private closed = false;
+  packetsOut = 0;
+
+  constructor(readonly spec: PatternSpec, private readonly options: StreamFeedOptions) {
+    super();
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  get encoderPid(): number | undefined {
+    return this.encoder?.pid;
+  }
+
+  /** The tracks ffmpeg announced, starting the encoder if it is not running. Also counts as activity. */
+  async ready(): Promise<EncodedTrack[]> {
+    this.touch();
+    if (this.tracks && this.encoder) return this.tracks;
+    if (!this.starting) {
+      this.starting = this.launch().finally(() => {
+        this.starting = undefined;
+      });
+    }
+    return this.starting;
+  }
+
+  /** Postpones the idle stop (DESCRIBE and SETUP call this before anyone plays). */
+  touch(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (!this.options.alwaysOn && this.subscribers.size === 0 && !this.closed) {
+      this.idleTimer = setTimeout(() => {
+        this.idleTimer = undefined;
+        if (this.subscribers.size === 0) void this.stopEncoder('idle');
+      }, this.options.idleStopMs);
+      this.idleTimer.unref();
+    }
+  }
+
+  /** Sends the cached SRs and GOP to `subscriber` now, then every live packet until the returned function is called. */
+  subscribe(subscriber: FeedSubscriber): () => void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    for (const [track, sr] of this.lastSr) subscriber({ track, packet: sr, rtcp: true, keyStart: false });
+    this.gop.forEach((packet, i) => subscriber({ track: 0, packet, rtcp: false, keyStart: i === 0 }));
+    this.subscribers.add(subscriber);
+    return () => {
+      if (this.subscribers.delete(subscriber)) this.touch();
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.subscribers.clear();
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.starting) await this.starting.catch(() => undefined);
+    await this.stopEncoder('closed');
+  }
+
+  private async launch(): Promise<EncodedTrack[]> {
+    if (this.closed) throw new Error('feed closed');
+    for (;;) {
+      const font = this.options.clock.font;
+      const encoder = new PatternEncoder(this.spec, this.options.ffmpegPath, font);
+      encoder.on('packet', (track, packet, rtcp) => this.onPacket(track, packet, rtcp));
+      try {
+        const tracks = await encoder.start();
+        if (this.closed) {
+          await encoder.stop();
+          throw new Error('feed closed');
+        }
+        this.resetCaches();
+        this.encoder = encoder;
+        this.tracks = tracks;
+        encoder.once('exit', (detail) => this.onEncoderExit(encoder, detail));
+        this.options.logger.debug('simulated stream encoder started', { camera: this.spec.path, pid: encoder.pid });
+        this.touch();
+        return tracks;
+      } catch (err) {
+        await encoder.stop();
+        if (font && this.options.clock.font === font) {
+          // The clock overlay is a nicety: drop it and retry rather than fail the stream.
+          this.options.logger.warn('simulated camera: clock overlay failed, continuing without it', { camera: this.spec.path });
+          this.options.clock.font = undefined;
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  private resetCaches(): void {
+    this.gop = [];
+    this.gopTs = undefined;
+    this.au = [];
+    this.auTs = undefined;
+    this.lastSr.clear();
+  }
+
+  private onPacket(track: number, packet: Buffer, rtcp: boolean): void {
+    let keyStart = false;
+    if (rtcp) {
+      if (packet[1] === RTCP_SR) this.lastSr.set(track, packet);
+    } else if (track === 0) {
+      const ts = packet.readUInt32BE(4);
+      if (ts !== this.auTs) {
+        this.au = [];
+        this.auTs = ts;
+      }
+      this.au.push(packet);
+      if (ts !== this.gopTs && rtpOpensKeyframe(this.spec.video, packet)) {
+        // The GOP starts with the access unit's first packet (an SEI or AUD may precede the SPS).
+        this.gop = [...this.au];
+        this.gopTs = ts;
+        keyStart = true;
+      } else if (this.gopTs !== undefined && this.gop.length < MAX_GOP_PACKETS) {
+        this.gop.push(packet);
+      }
+    }
+    for (const s of this.subscribers) {
+      if (!rtcp) this.packetsOut++;
+      s({ track, packet, rtcp, keyStart });
+    }
+  }
+
+  private onEncoderExit(encoder: PatternEncoder, detail: string): void {
+    if (this.encoder !== encoder) return;
+    this.encoder = undefined;
+    this.tracks = undefined;
+    if (this.closed) return;
+    const wanted = this.options.alwaysOn || this.subscribers.size > 0;
+    this.options.logger.warn('simulated stream encoder stopped', { camera: this.spec.path, detail, restart: wanted });
+    if (!wanted) return;
+    const delay = this.restartDelayMs;
+    this.restartDelayMs = Math.min(this.restartDelayMs * 2, 10_000);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      this.ready().then(() => {
+        this.restartDelayMs = 1000;
+        this.emit('restarted');
+      }, (err: unknown) => this.options.logger.error('simulated stream encoder restart failed', { camera: this.spec.path, error: String(err) }));
+    }, delay);
+  }
+
+  private async stopEncoder(reason: string): Promise<void> {
+    const encoder = this.encoder;
+    this.encoder = undefined;
+    this.tracks = undefined;
+    if (!encoder) return;
+    this.options.logger.debug('simulated stream encoder stopping', { camera: this.spec.path, reason });
+    await encoder.stop();
+    this.resetCaches();
+  }
+}
