@@ -1,0 +1,269 @@
+/**
+ * Carries GB28181 PTZ requests (DeviceControl PTZCmd, HomePosition; GB28181-2016 §9.3, Annex A.3) to
+ * one camera's ONVIF PTZ and Imaging services. The SIP side answers WVP at once; the ONVIF calls run
+ * here afterwards, serialised and coalesced per camera (PtzCommandQueue), each one bounded.
+ *
+ * A move never runs forever: every ContinuousMove carries the ONVIF Timeout (`stopAfterMs`), and a
+ * watchdog sends Stop when no command has come for `stopAfterMs`, since WVP's stop travels over UDP
+ * and can be lost. Holding an arrow longer than that therefore stops the camera; raise the option for
+ * platforms that send one move per press and nothing until release.
+ */
+import { EventEmitter } from 'node:events';
+import { Logger, silentLogger } from '../logger';
+import { OnvifCamera, OnvifCameraStatus } from './onvif-camera';
+import { classifyOnvifFailure, OnvifError } from './onvif-error';
+import { isPresetId, PresetEntry, PresetMap, presetNameFor } from './preset-map';
+import { JobKind, PtzCommandQueue } from './ptz-command-queue';
+import { describePtzRequest, HomeAction, LensMotion, PresetAction, PtzMotion, PtzRequest } from './ptz-request';
+import { focusSpeedFor, isStill, velocityFor } from './ptz-velocity';
+
+export interface PtzControllerOptions {
+  /** Stop a move this long after the last command; also the ContinuousMove Timeout. Default 1000 ms. */
+  stopAfterMs?: number;
+  /** Honour `{kind: 'home', action: 'set'}` (SetHomePosition changes the camera for everyone). Default false. */
+  allowSetHome?: boolean;
+  /** Overall bound of listPresets(), below WVP's 4 s PresetQuery wait. Default 3000 ms. */
+  presetQueryTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export type PtzOutcome =
+  | { result: 'done' }
+  /** A later motion replaced this one before it was sent. */
+  | { result: 'coalesced' }
+  /** Nothing sent, on purpose: fixed camera, no Imaging, iris, unknown preset, bad argument. */
+  | { result: 'ignored'; reason: string }
+  | { result: 'failed'; error: OnvifError };
+
+/** Why a request is not sent, as an error the job throws and handle() turns into `ignored`. */
+class IgnoredRequest extends Error {}
+
+const DEFAULT_STOP_AFTER_MS = 1000;
+const DEFAULT_PRESET_QUERY_TIMEOUT_MS = 3000;
+
+export class PtzController extends EventEmitter {
+  readonly camera: OnvifCamera;
+  private readonly queue = new PtzCommandQueue();
+  private readonly presets = new PresetMap();
+  private readonly stopAfterMs: number;
+  private readonly allowSetHome: boolean;
+  private readonly presetQueryTimeoutMs: number;
+  private readonly logger: Logger;
+  private watchdog: NodeJS.Timeout | undefined;
+  private ptzMoving = false;
+  private focusMoving = false;
+  private closed = false;
+  private readonly notedOnce = new Set<string>();
+
+  constructor(camera: OnvifCamera, options: PtzControllerOptions = {}) {
+    super();
+    this.camera = camera;
+    this.stopAfterMs = options.stopAfterMs ?? DEFAULT_STOP_AFTER_MS;
+    this.allowSetHome = options.allowSetHome ?? false;
+    this.presetQueryTimeoutMs = options.presetQueryTimeoutMs ?? DEFAULT_PRESET_QUERY_TIMEOUT_MS;
+    this.logger = options.logger ?? silentLogger;
+    camera.on('status', (s: OnvifCameraStatus) => this.emit('status', s.text, s));
+  }
+
+  /** 1 (PTZ) or 3 (fixed) for the catalog's Info.PTZType; 3 until the camera has answered. */
+  ptzType(): 1 | 3 {
+    return this.camera.ptzType();
+  }
+
+  /** Short text for a node status ("PTZ", "fixed", "ONVIF: wrong credentials", …). */
+  status(): string {
+    return this.camera.status().text;
+  }
+
+  /** True while a move or focus move has been sent and no stop since. */
+  isMoving(): boolean {
+    return this.ptzMoving || this.focusMoving;
+  }
+
+  /** SOAP jobs started and motions coalesced so far. */
+  queueStats(): { sent: number; coalesced: number; waiting: number; busy: boolean } {
+    return this.queue.stats();
+  }
+
+  /**
+   * Runs one request. Never rejects: the outcome says what happened, failures are also emitted as
+   * `ptz-error` (OnvifError) and logged. Resolves once the SOAP call is done, replaced or refused.
+   */
+  handle(request: PtzRequest): Promise<PtzOutcome> {
+    if (this.closed) return Promise.resolve({ result: 'ignored', reason: 'controller closed' });
+    const known = this.camera.info;
+    const needsPtz = request.kind === 'move' || request.kind === 'preset' || request.kind === 'home';
+    if (needsPtz && known && !known.ptz) return Promise.resolve(this.ignored(request, 'fixed camera (no PTZ)'));
+    switch (request.kind) {
+      case 'move':
+        return this.move(request);
+      case 'stop':
+        return this.stopAll('stop');
+      case 'focus-iris':
+        return this.lens(request);
+      case 'preset':
+        return this.preset(request);
+      case 'home':
+        return this.home(request);
+    }
+  }
+
+  /**
+   * The camera's presets with our numbers, for PresetQuery (GB28181-2016 §A.2.4.9). A fixed camera
+   * has none (empty list). Rejects with an OnvifError on failure or after `presetQueryTimeoutMs`.
+   */
+  listPresets(): Promise<PresetEntry[]> {
+    if (this.closed) return Promise.reject(new OnvifError('ONVIF_CLOSED', 'controller closed', { camera: this.camera.name }));
+    const job = this.queue.push('discrete', async () => {
+      const info = await this.camera.connect();
+      if (!info.ptz) return [];
+      return this.refreshPresets();
+    });
+    return new Promise<PresetEntry[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const err = new OnvifError('ONVIF_TIMEOUT', `GetPresets: no answer within ${this.presetQueryTimeoutMs} ms`, { camera: this.camera.name, action: 'GetPresets' });
+        this.reportFailure('preset query', err);
+        reject(err);
+      }, this.presetQueryTimeoutMs);
+      job.then(
+        (r) => {
+          clearTimeout(timer);
+          resolve(r.status === 'done' ? r.value : this.presets.entries());
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          const err = classifyOnvifFailure(e, 'GetPresets', { camera: this.camera.name });
+          this.reportFailure('preset query', err);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /** Stops the watchdog, sends a last Stop if something moves (bounded), and closes the camera. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.disarm();
+    if (this.isMoving()) await this.stopAll('close');
+    this.closed = true;
+    this.camera.close();
+  }
+
+  private move(m: PtzMotion): Promise<PtzOutcome> {
+    const v = velocityFor(m);
+    if (isStill(v)) return this.stopAll('stop');
+    this.arm();
+    return this.run(m, 'motion', async () => {
+      await this.camera.continuousMove(v, this.stopAfterMs);
+      this.ptzMoving = true;
+    });
+  }
+
+  private lens(l: LensMotion): Promise<PtzOutcome> {
+    if (l.iris) this.noteOnce('iris', `iris ${l.iris} ignored: ONVIF Imaging has no continuous iris move (only absolute exposure settings)`);
+    const speed = focusSpeedFor(l);
+    if (speed === 0) return l.iris ? Promise.resolve(this.ignored(l, 'iris not supported over ONVIF')) : this.stopAll('stop');
+    const known = this.camera.info;
+    if (known && !known.imaging) return Promise.resolve(this.ignored(l, 'no Imaging service (focus)'));
+    this.arm();
+    return this.run(l, 'motion', async () => {
+      await this.camera.focusMove(speed);
+      this.focusMoving = true;
+    });
+  }
+
+  private stopAll(why: 'stop' | 'watchdog' | 'close'): Promise<PtzOutcome> {
+    this.disarm();
+    return this.run({ kind: 'stop' }, 'motion', async () => {
+      const info = await this.camera.connect();
+      if (!info.ptz && !this.focusMoving) throw new IgnoredRequest('fixed camera (no PTZ)');
+      if (why !== 'stop') this.logger.info(why === 'watchdog' ? `no PTZ command for ${this.stopAfterMs} ms: stopping` : 'closing: stopping the camera', { camera: this.camera.name });
+      if (info.ptz) {
+        await this.camera.stop();
+        this.ptzMoving = false;
+      }
+      if (this.focusMoving && info.imaging) {
+        await this.camera.focusStop();
+        this.focusMoving = false;
+      }
+      if (why === 'watchdog') this.emit('auto-stop');
+    });
+  }
+
+  private preset(p: PresetAction): Promise<PtzOutcome> {
+    if (!isPresetId(p.preset)) return Promise.resolve(this.ignored(p, `preset number ${p.preset} outside 1..255`));
+    return this.run(p, 'discrete', async () => {
+      let entry = this.presets.get(p.preset);
+      if (!entry) {
+        await this.refreshPresets();
+        entry = this.presets.get(p.preset);
+      }
+      if (p.action === 'set') {
+        const name = entry?.name ?? presetNameFor(p.preset);
+        const token = await this.camera.setPreset(name, entry?.token);
+        this.presets.assign(p.preset, token, name);
+        return;
+      }
+      if (!entry) throw new IgnoredRequest(`the camera has no preset ${p.preset}`);
+      if (p.action === 'call') {
+        await this.camera.gotoPreset(entry.token);
+      } else {
+        await this.camera.removePreset(entry.token);
+        this.presets.remove(p.preset);
+      }
+    });
+  }
+
+  private home(h: HomeAction): Promise<PtzOutcome> {
+    if (h.action === 'set' && !this.allowSetHome) return Promise.resolve(this.ignored(h, 'SetHomePosition not enabled (allowSetHome)'));
+    return this.run(h, 'discrete', () => (h.action === 'goto' ? this.camera.gotoHomePosition() : this.camera.setHomePosition()));
+  }
+
+  private async refreshPresets(): Promise<PresetEntry[]> {
+    return this.presets.reconcile(await this.camera.getPresets());
+  }
+
+  private run(request: PtzRequest, kind: JobKind, job: () => Promise<void>): Promise<PtzOutcome> {
+    return this.queue.push(kind, job).then(
+      (r): PtzOutcome => (r.status === 'coalesced' ? { result: 'coalesced' } : { result: 'done' }),
+      (e: unknown): PtzOutcome => {
+        if (e instanceof IgnoredRequest) return this.ignored(request, e.message);
+        const err = classifyOnvifFailure(e, describePtzRequest(request), { camera: this.camera.name });
+        if (err.code === 'ONVIF_NO_PTZ') return this.ignored(request, err.message);
+        this.reportFailure(describePtzRequest(request), err);
+        return { result: 'failed', error: err };
+      },
+    );
+  }
+
+  private reportFailure(what: string, err: OnvifError): void {
+    this.logger.warn(`PTZ ${what} failed: ${err.message}`, { camera: this.camera.name, code: err.code });
+    if (this.listenerCount('ptz-error') > 0) this.emit('ptz-error', err);
+  }
+
+  private ignored(request: PtzRequest, reason: string): PtzOutcome {
+    this.noteOnce(reason, `PTZ ${describePtzRequest(request)} not sent: ${reason}`);
+    return { result: 'ignored', reason };
+  }
+
+  /** Logs a note once per reason, so a panel held on a fixed camera does not flood the log. */
+  private noteOnce(key: string, message: string): void {
+    if (this.notedOnce.has(key)) return;
+    this.notedOnce.add(key);
+    this.logger.info(message, { camera: this.camera.name });
+  }
+
+  private arm(): void {
+    this.disarm();
+    this.watchdog = setTimeout(() => {
+      this.watchdog = undefined;
+      if (!this.closed) void this.stopAll('watchdog');
+    }, this.stopAfterMs);
+    this.watchdog.unref();
+  }
+
+  private disarm(): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+  }
+}
