@@ -18,7 +18,7 @@ export class GstCamera {
   private proc: ChildProcess | undefined;
   url = '';
 
-  constructor(readonly port: number, readonly video: GstVideo, readonly audio: GstAudio, readonly size: [number, number] = [320, 240], readonly fps = 25) {}
+  constructor(readonly port: number, readonly video: GstVideo, readonly audio: GstAudio, readonly size: [number, number] = [320, 240], readonly fps = 25, readonly kbps = 1000, readonly pattern = 'ball') {}
 
   static async start(video: GstVideo, audio: GstAudio, port?: number): Promise<GstCamera> {
     const cam = new GstCamera(port ?? (await freeTcpPort()), video, audio);
@@ -28,7 +28,7 @@ export class GstCamera {
 
   async start(): Promise<void> {
     const script = path.resolve(__dirname, '../../../test/fixtures/gst-rtsp-server.py');
-    const proc = spawn('/usr/bin/python3', [script, String(this.port), this.video, this.audio, String(this.size[0]), String(this.size[1]), String(this.fps)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('/usr/bin/python3', [script, String(this.port), this.video, this.audio, String(this.size[0]), String(this.size[1]), String(this.fps), String(this.kbps), this.pattern], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     let err = '';
     proc.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
