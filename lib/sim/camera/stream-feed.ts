@@ -38,6 +38,7 @@ const RTCP_SR = 200;
 
 export class StreamFeed extends EventEmitter<{ restarted: [] }> {
   private encoder?: PatternEncoder;
+  private launching?: PatternEncoder;
   private starting?: Promise<EncodedTrack[]>;
   private tracks?: EncodedTrack[];
   private readonly subscribers = new Set<FeedSubscriber>();
@@ -115,22 +116,30 @@ export class StreamFeed extends EventEmitter<{ restarted: [] }> {
     for (;;) {
       const font = this.options.clock.font;
       const encoder = new PatternEncoder(this.spec, this.options.ffmpegPath, font);
-      encoder.on('packet', (track, packet, rtcp) => this.onPacket(track, packet, rtcp));
+      // Packets flow before ffmpeg has finished writing the SDP: the first keyframe must land in the fresh cache.
+      this.resetCaches();
+      this.launching = encoder;
+      // A dying predecessor may still deliver a few packets: only the current encoder feeds the caches.
+      encoder.on('packet', (track, packet, rtcp) => {
+        if (encoder === this.encoder || encoder === this.launching) this.onPacket(track, packet, rtcp);
+      });
       try {
         const tracks = await encoder.start();
         if (this.closed) {
           await encoder.stop();
           throw new Error('feed closed');
         }
-        this.resetCaches();
         this.encoder = encoder;
+        this.launching = undefined;
         this.tracks = tracks;
         encoder.once('exit', (detail) => this.onEncoderExit(encoder, detail));
         this.options.logger.debug('simulated stream encoder started', { camera: this.spec.path, pid: encoder.pid });
         this.touch();
         return tracks;
       } catch (err) {
+        this.launching = undefined;
         await encoder.stop();
+        if (this.closed) throw err;
         if (font && this.options.clock.font === font) {
           // The clock overlay is a nicety: drop it and retry rather than fail the stream.
           this.options.logger.warn('simulated camera: clock overlay failed, continuing without it', { camera: this.spec.path });
@@ -201,7 +210,7 @@ export class StreamFeed extends EventEmitter<{ restarted: [] }> {
     this.tracks = undefined;
     if (!encoder) return;
     this.options.logger.debug('simulated stream encoder stopping', { camera: this.spec.path, reason });
-    await encoder.stop();
     this.resetCaches();
+    await encoder.stop();
   }
 }
