@@ -214,7 +214,7 @@ export class InviteHandler {
   }
 
   /** Device-initiated end: BYE in the dialog (or a final error if not answered yet), then free media. */
-  async endSession(callId: string, reason: string): Promise<void> {
+  async endSession(callId: string, reason: string, byeTimeoutMs = 4000): Promise<void> {
     const dialog = this.dialogs.get(callId);
     if (!dialog) return;
     if (dialog.state === 'preparing') {
@@ -229,7 +229,7 @@ export class InviteHandler {
     this.o.emit('bye', callId, 'device');
     const bye = this.inDialogRequest(dialog, 'BYE');
     try {
-      const r = await this.o.endpoint.request(bye, dialog.invite.remote, { timeoutMs: 4000 });
+      const r = await this.o.endpoint.request(bye, dialog.invite.remote, { timeoutMs: byeTimeoutMs });
       if ((r.status ?? 0) >= 300) this.o.logger.info(`platform answered ${r.status} to our BYE`, { callId });
     } catch (e) {
       this.o.logger.warn(`BYE not answered: ${(e as Error).message}`, { callId });
@@ -246,9 +246,9 @@ export class InviteHandler {
     if ((r.status ?? 0) >= 300) this.o.logger.info(`platform answered ${r.status} to MediaStatus`, { callId });
   }
 
-  /** Ends every session (BYE), bounded. */
-  async closeAll(): Promise<void> {
-    await Promise.all([...this.dialogs.keys()].map((id) => this.endSession(id, 'device stopping')));
+  /** Ends every session (BYE), waiting at most `timeoutMs` for the answers. */
+  async closeAll(timeoutMs = 1500): Promise<void> {
+    await Promise.all([...this.dialogs.keys()].map((id) => this.endSession(id, 'device stopping', timeoutMs)));
   }
 
   private finish(dialog: InviteDialog, reason: string): void {
