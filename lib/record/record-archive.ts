@@ -7,8 +7,9 @@
  *   zone; its length from ffprobe. Results persist in a RecordIndexCache keyed by path+size+mtime.
  * - Files with identical size and identical head and tail bytes (copies of one segment) are probed
  *   once per scan.
- * - New, changed and removed files are picked up through fs.watch (recursive) once they have been
- *   quiet for `settleMs`, and by a periodic rescan (the only mechanism where fs.watch is missing).
+ * - New, changed and removed files are picked up through fs.watch (one per directory) once they
+ *   have been quiet for `settleMs`, and by a periodic rescan (the only mechanism where fs.watch is
+ *   missing).
  * - An unreadable file is skipped and counted, never fatal.
  */
 import { createHash } from 'node:crypto';
@@ -47,6 +48,8 @@ export interface RecordArchiveOptions {
   rescanIntervalMs?: number;
   /** A changed file is indexed once it has not been modified for this long (default 1500 ms). */
   settleMs?: number;
+  /** Probe identical files (same size, head and tail bytes) once per scan (default true). */
+  deduplicateIdentical?: boolean;
   /** File extensions taken as recordings (lower case, with dot). */
   extensions?: string[];
   logger?: Logger;
@@ -107,7 +110,8 @@ export class RecordArchive extends EventEmitter<RecordArchiveEvents> {
   private sorted: RecordSegment[] | undefined;
   private readonly extensions: Set<string>;
   private readonly stats: RecordArchiveStats = { files: 0, segments: 0, unreadable: 0, unmatched: 0, probed: 0, fromCache: 0, deduplicated: 0, scanning: false, lastScanMs: 0, watching: false };
-  private readonly watchers: fs.FSWatcher[] = [];
+  private readonly watchers = new Map<string, fs.FSWatcher>();
+  private watchingEnabled = false;
   private readonly settleTimers = new Map<string, NodeJS.Timeout>();
   private rescanTimer: NodeJS.Timeout | undefined;
   private running = false;
@@ -150,15 +154,16 @@ export class RecordArchive extends EventEmitter<RecordArchiveEvents> {
     this.cacheLoaded = this.cache.load();
     if (this.options.watch !== false) this.startWatching();
     this.requestScan();
-    const period = this.options.rescanIntervalMs ?? (this.stats.watching ? 300_000 : 30_000);
+    const period = this.options.rescanIntervalMs ?? (this.stats.watching ? 300_000 : 60_000);
     this.rescanTimer = setInterval(() => this.requestScan(), period);
     this.rescanTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    for (const w of this.watchers) w.close();
-    this.watchers.length = 0;
+    this.watchingEnabled = false;
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
     this.stats.watching = false;
     for (const t of this.settleTimers.values()) clearTimeout(t);
     this.settleTimers.clear();
@@ -275,6 +280,7 @@ export class RecordArchive extends EventEmitter<RecordArchiveEvents> {
       if (dir === this.folders.find((f) => f.dir === dir)?.dir) this.logger.warn(`record folder not readable: ${(err as Error).message}`, { channelId: this.channelId, dir });
       return;
     }
+    this.watchDir(dir);
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
@@ -308,7 +314,9 @@ export class RecordArchive extends EventEmitter<RecordArchiveEvents> {
 
   private async probeDeduplicated(job: FileJob): Promise<RecordFileInfo> {
     let key: string | undefined;
-    try { key = await fingerprint(job.file, job.size); } catch { key = undefined; }
+    if (this.options.deduplicateIdentical !== false) {
+      try { key = await fingerprint(job.file, job.size); } catch { key = undefined; }
+    }
     const known = key ? this.fingerprints.get(key) : undefined;
     if (known) {
       this.stats.deduplicated++;
@@ -380,23 +388,31 @@ export class RecordArchive extends EventEmitter<RecordArchiveEvents> {
   }
 
   // ---- watching ----
+  // One non-recursive fs.watch per directory, added as the scan walks (Node 20's recursive mode on
+  // Linux walks the whole tree synchronously at start and would block the event loop).
   private startWatching(): void {
-    for (const folder of this.folders) {
-      try {
-        const w = fs.watch(folder.dir, { recursive: true, persistent: false }, (_event, name) => {
-          if (typeof name === 'string' && name) this.scheduleSettle(path.join(folder.dir, name));
-          else this.requestScan();
-        });
-        w.on('error', (err) => {
-          this.logger.warn(`record folder watch stopped, rescanning periodically: ${err.message}`, { channelId: this.channelId, dir: folder.dir });
-          w.close();
-        });
-        this.watchers.push(w);
-      } catch (err) {
-        this.logger.info(`record folder not watched (${(err as Error).message}); periodic rescan only`, { channelId: this.channelId, dir: folder.dir });
-      }
+    this.watchingEnabled = true;
+    for (const folder of this.folders) this.watchDir(folder.dir);
+  }
+
+  private watchDir(dir: string): void {
+    if (!this.watchingEnabled || !this.running || this.watchers.has(dir)) return;
+    try {
+      const w = fs.watch(dir, { persistent: false }, (_event, name) => {
+        if (typeof name === 'string' && name) this.scheduleSettle(path.join(dir, name));
+        else this.requestScan();
+      });
+      w.on('error', () => {
+        // The directory went away (or the watch failed): the next scan re-adds what still exists.
+        w.close();
+        this.watchers.delete(dir);
+        this.stats.watching = this.watchers.size > 0;
+      });
+      this.watchers.set(dir, w);
+      this.stats.watching = true;
+    } catch (err) {
+      if (this.folders.some((f) => f.dir === dir)) this.logger.info(`record folder not watched (${(err as Error).message}); periodic rescan only`, { channelId: this.channelId, dir });
     }
-    this.stats.watching = this.watchers.length > 0;
   }
 
   private scheduleSettle(file: string): void {
@@ -418,7 +434,7 @@ export class RecordArchive extends EventEmitter<RecordArchiveEvents> {
       else for (const p of [...this.segments.keys(), ...this.unreadableFiles]) if (p.startsWith(file + path.sep)) this.forget(p);
       return;
     }
-    if (st.isDirectory()) { this.requestScan(); return; }
+    if (st.isDirectory()) { this.watchDir(file); this.requestScan(); return; }
     if (!st.isFile() || !this.extensions.has(path.extname(file).toLowerCase())) return;
     if (Date.now() - st.mtimeMs < settleMs) { this.scheduleSettle(file); return; } // still being written
     const folder = this.folderOf(file);

@@ -58,7 +58,12 @@ export function wallClockToMs(w: WallClock, timeZone: string): number {
   const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
   const first = asUtc - zoneOffsetMs(asUtc, timeZone);
   const second = asUtc - zoneOffsetMs(first, timeZone);
-  return Math.min(first, second);
+  const same = (ms: number): boolean => {
+    const back = wallClockAt(ms, timeZone);
+    return back.year === w.year && back.month === w.month && back.day === w.day && back.hour === w.hour && back.minute === w.minute && back.second === w.second;
+  };
+  const exact = [first, second].filter(same);
+  return exact.length ? Math.min(...exact) : Math.max(first, second);
 }
 
 /** True when the fields name a real calendar date and time (rejects 2024-02-30, 25:00:00). */
