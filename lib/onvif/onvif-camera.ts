@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { Cam, OnvifCallback } from 'onvif';
 import { Logger, silentLogger } from '../logger';
 import { classifyOnvifFailure, OnvifError } from './onvif-error';
-import { asList, asRecord, asText, rawPath, tokenOf, xmlText } from './onvif-reply';
+import { asList, asRecord, asText, soapBodyOf, soapText, tokenOf, xmlText } from './onvif-reply';
 import { PtzVelocity } from './ptz-velocity';
 
 export interface OnvifCameraOptions {
@@ -196,7 +196,7 @@ export class OnvifCamera extends EventEmitter {
     }
     const uri = this.cam.uri ?? {};
     if (!uri['media']) throw new OnvifError('ONVIF_BAD_RESPONSE', 'the device lists no media service', this.context());
-    const profiles = asList(await this.call('GetProfiles', (cb) => this.cam.getProfiles(cb)));
+    const profiles = asList((await this.call('GetProfiles', (cb) => this.cam.getProfiles(cb))).data);
     const withPtz = profiles.find((p) => asRecord(p)?.['PTZConfiguration'] !== undefined);
     const chosen = withPtz ?? profiles[0];
     const profileToken = tokenOf(chosen);
@@ -225,14 +225,15 @@ export class OnvifCamera extends EventEmitter {
 
   async getPresets(): Promise<CameraPreset[]> {
     const profileToken = await this.ptzProfile('GetPresets');
-    const data = await this.call('GetPresets', (cb) => this.cam.getPresets({ profileToken }, cb));
-    // Read the raw reply: the package's own result is keyed by name and drops presets that share one.
-    const response = rawPath(data, 'getPresetsResponse');
+    const reply = await this.call('GetPresets', (cb) => this.cam.getPresets({ profileToken }, cb));
+    // Read the raw XML: the package's own result is keyed by name (drops presets sharing one) and
+    // turns numeric-looking tokens into numbers.
+    const response = asRecord(soapBodyOf(reply.xml)?.['GetPresetsResponse']);
     const out: CameraPreset[] = [];
-    for (const p of asList(asRecord(response)?.['preset'])) {
-      const token = tokenOf(p);
-      if (token === undefined) continue;
-      out.push({ token, name: asText(rawPath(p, 'name')) ?? '' });
+    for (const p of asList(response?.['Preset'])) {
+      const token = asRecord(p)?.['@_token'];
+      if (typeof token !== 'string') continue;
+      out.push({ token, name: soapText(asRecord(p)?.['Name']) ?? '' });
     }
     return out;
   }
@@ -240,11 +241,11 @@ export class OnvifCamera extends EventEmitter {
   /** SetPreset (§5.4.1) at the current position; returns the preset token the camera uses. */
   async setPreset(name: string, token?: string): Promise<string> {
     const profileToken = await this.ptzProfile('SetPreset');
-    const data = await this.call(
+    const reply = await this.call(
       'SetPreset',
       (cb) => this.cam.setPreset({ profileToken, presetName: xmlText(name), presetToken: token === undefined ? undefined : xmlText(token) }, cb),
     );
-    const answered = asText(rawPath(data, 'setPresetResponse', 'presetToken'));
+    const answered = soapText(asRecord(soapBodyOf(reply.xml)?.['SetPresetResponse'])?.['PresetToken']);
     const result = answered ?? token;
     if (result === undefined) throw new OnvifError('ONVIF_BAD_RESPONSE', 'SetPreset: no PresetToken in the answer', this.context({ action: 'SetPreset' }));
     return result;
@@ -302,20 +303,20 @@ export class OnvifCamera extends EventEmitter {
    * One SOAP call with a deadline. A transport failure (refused, timeout, unreachable, credentials)
    * marks the camera failed, so the next call reconnects (after the backoff) instead of waiting again.
    */
-  private call(action: string, run: (cb: OnvifCallback) => void): Promise<unknown> {
-    return new Promise<unknown>((resolve, reject) => {
+  private call(action: string, run: (cb: OnvifCallback) => void): Promise<{ data: unknown; xml?: string }> {
+    return new Promise<{ data: unknown; xml?: string }>((resolve, reject) => {
       let settled = false;
       const timer = setTimeout(() => {
         if (settled) return;
         settled = true;
         reject(this.afterFailure(new OnvifError('ONVIF_TIMEOUT', `${action}: no answer from the camera within ${this.callTimeoutMs} ms`, this.context({ action }))));
       }, this.callTimeoutMs);
-      const done: OnvifCallback = (err, data) => {
+      const done: OnvifCallback = (err, data, xml) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         if (err) reject(this.afterFailure(classifyOnvifFailure(err, action, this.context())));
-        else resolve(data);
+        else resolve({ data, xml });
       };
       try {
         run(done);

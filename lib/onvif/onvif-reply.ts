@@ -3,7 +3,32 @@
  * one-element list is the element itself, attributes sit under `$`, and text that looks numeric has
  * become a number (a preset token "7" arrives as 7). Everything is read as `unknown` and checked here.
  */
+import { XMLParser } from 'fast-xml-parser';
+
 export type Json = Record<string, unknown>;
+
+const soapParser = new XMLParser({ ignoreAttributes: false, removeNSPrefix: true, attributeNamePrefix: '@_', parseTagValue: false, parseAttributeValue: false });
+
+/**
+ * The SOAP Body of a reply's raw XML, parsed by us: tokens and names stay the exact strings the camera
+ * sent (the package's linerase turns "1.0" into 1). Attributes are under `@_name`, text under `#text`.
+ */
+export function soapBodyOf(xml: string | undefined): Json | undefined {
+  if (!xml) return undefined;
+  try {
+    return asRecord(asRecord(asRecord(soapParser.parse(xml))?.['Envelope'])?.['Body']);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Text of an element parsed by soapBodyOf: a string, or an object with `#text` when it has attributes. */
+export function soapText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  const t = asRecord(v)?.['#text'];
+  return typeof t === 'string' ? t : undefined;
+}
+
 
 export function asRecord(v: unknown): Json | undefined {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
@@ -28,16 +53,6 @@ export function asText(v: unknown): string | undefined {
 /** The `token` attribute of an element. */
 export function tokenOf(v: unknown): string | undefined {
   return asText(asRecord(asRecord(v)?.['$'])?.['token']);
-}
-
-/** Walks raw (un-linerased) xml2js data: every step is a list whose first element is taken. */
-export function rawPath(v: unknown, ...keys: string[]): unknown {
-  let cur: unknown = v;
-  for (const key of keys) {
-    const first = Array.isArray(cur) ? cur[0] : cur;
-    cur = asRecord(first)?.[key];
-  }
-  return Array.isArray(cur) ? cur[0] : cur;
 }
 
 /** Escapes text that the `onvif` package pastes into its SOAP bodies unescaped (tokens, names). */

@@ -63,6 +63,8 @@ export class SimulatedOnvifCamera extends EventEmitter {
   private readonly username: string;
   private readonly password: string;
   private readonly answerDelayMs: number;
+  private inFlightNow = 0;
+  private maxInFlightNow = 0;
 
   constructor(options: SimulatedOnvifCameraOptions = {}) {
     super();
@@ -91,6 +93,11 @@ export class SimulatedOnvifCamera extends EventEmitter {
 
   get mode(): SimCameraMode {
     return this.modeNow;
+  }
+
+  /** Most SOAP requests the camera held unanswered at once (1 for a client that serialises). */
+  get maxInFlight(): number {
+    return this.maxInFlightNow;
   }
 
   /** PTZ and Imaging calls with their parsed arguments. */
@@ -151,6 +158,9 @@ export class SimulatedOnvifCamera extends EventEmitter {
     });
     req.on('end', () => {
       if (this.modeNow === 'hang') return; // read it, never answer: a camera that has stopped responding
+      this.inFlightNow++;
+      this.maxInFlightNow = Math.max(this.maxInFlightNow, this.inFlightNow);
+      res.on('close', () => this.inFlightNow--);
       const answer = () => this.answer(req.url ?? '/', Buffer.concat(chunks).toString('utf8'), res);
       if (this.answerDelayMs > 0) setTimeout(answer, this.answerDelayMs).unref();
       else answer();
