@@ -2,25 +2,9 @@ import { strict as assert } from 'node:assert';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { RecordArchive } from '../../lib/record/record-archive';
-import { FFPROBE, TZ, makeSegment, maxLoopDelayDuring, shanghaiMs, tempDir } from './record-fixtures';
+import { FFPROBE, TZ, buildManyFiles, maxLoopDelayDuring, shanghaiMs, tempDir } from './record-fixtures';
 
 const COUNT = 5000;
-
-/** `count` copies of one 1 s segment named 00:00:00, 00:00:02, ... on 2025-06-14. */
-export async function buildManyFiles(root: string, count: number): Promise<void> {
-  const proto = path.join(root, 'proto.mp4');
-  await makeSegment(proto, 0, 1);
-  const names: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const t = i * 2;
-    const hh = String(Math.floor(t / 3600)).padStart(2, '0');
-    const mm = String(Math.floor((t % 3600) / 60)).padStart(2, '0');
-    const ss = String(t % 60).padStart(2, '0');
-    names.push(path.join(root, 'archive', '2025-06-14', `${hh}-${mm}-${ss}.mp4`));
-  }
-  await fsp.mkdir(path.join(root, 'archive', '2025-06-14'), { recursive: true });
-  for (let i = 0; i < names.length; i += 100) await Promise.all(names.slice(i, i + 100).map((n) => fsp.copyFile(proto, n)));
-}
 
 describe('record/RecordArchive with 5,000 files', function () {
   this.timeout(120_000);

@@ -104,3 +104,19 @@ export async function maxLoopDelayDuring<T>(fn: () => Promise<T>): Promise<{ res
     clearInterval(timer);
   }
 }
+
+/** `count` copies of one 1 s segment named 00:00:00, 00:00:02, ... on 2025-06-14. */
+export async function buildManyFiles(root: string, count: number): Promise<void> {
+  const proto = path.join(root, 'proto.mp4');
+  await makeSegment(proto, 0, 1);
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = i * 2;
+    const hh = String(Math.floor(t / 3600)).padStart(2, '0');
+    const mm = String(Math.floor((t % 3600) / 60)).padStart(2, '0');
+    const ss = String(t % 60).padStart(2, '0');
+    names.push(path.join(root, 'archive', '2025-06-14', `${hh}-${mm}-${ss}.mp4`));
+  }
+  await fsp.mkdir(path.join(root, 'archive', '2025-06-14'), { recursive: true });
+  for (let i = 0; i < names.length; i += 100) await Promise.all(names.slice(i, i + 100).map((n) => fsp.copyFile(proto, n)));
+}
