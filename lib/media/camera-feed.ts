@@ -29,6 +29,8 @@ export interface CameraFeedOptions {
   gopCache?: boolean;
   /** Restart ffmpeg when no data came for this long (default 5000 ms). */
   stallTimeoutMs?: number;
+  /** Longest start-up (connect + probe) before the first data (default 10000 ms). */
+  connectTimeoutMs?: number;
   /** First and largest restart delay (defaults 1000 / 30000 ms). */
   backoffMinMs?: number;
   backoffMaxMs?: number;
@@ -236,7 +238,9 @@ export class CameraFeed extends EventEmitter<CameraFeedEvents> {
 
   private checkStall(): void {
     if (!this.ingest) return;
-    const timeout = this.options.stallTimeoutMs ?? 5000;
+    // While connecting, ffmpeg probes before writing anything: allow its start-up time too.
+    const stall = this.options.stallTimeoutMs ?? 5000;
+    const timeout = this._state === 'online' ? stall : Math.max(stall, this.options.connectTimeoutMs ?? 10000);
     if (Date.now() - this.lastDataAt <= timeout) return;
     const ingest = this.ingest;
     this.ingest = undefined;

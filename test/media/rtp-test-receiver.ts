@@ -78,10 +78,20 @@ export class RtpTestReceiver {
     this.attach(sock);
   }
 
+  /** A paused receiver starts reading (the slow-peer test). */
+  resume(): void {
+    this.paused = false;
+    for (const s of this.sockets) this.read(s);
+  }
+
   private attach(sock: net.Socket): void {
     this.sockets.push(sock);
     sock.on('error', () => undefined);
     if (this.paused) { sock.pause(); return; }
+    this.read(sock);
+  }
+
+  private read(sock: net.Socket): void {
     let pending: Buffer = Buffer.alloc(0);
     sock.on('data', (d: Buffer) => {
       this.tcpBytes += d.length;
@@ -95,6 +105,7 @@ export class RtpTestReceiver {
       }
       pending = Buffer.from(pending.subarray(o));
     });
+    sock.resume();
   }
 
   /** The PS byte stream: every payload in arrival order. */
