@@ -14,14 +14,19 @@ import { OnvifCamera, OnvifCameraStatus } from './onvif-camera';
 import { classifyOnvifFailure, OnvifError } from './onvif-error';
 import { isPresetId, PresetEntry, PresetMap, presetNameFor } from './preset-map';
 import { JobKind, PtzCommandQueue } from './ptz-command-queue';
-import { describePtzRequest, HomeAction, LensMotion, PresetAction, PtzMotion, PtzRequest } from './ptz-request';
+import { describePtzRequest, GuardPosition, HomeAction, LensMotion, PresetAction, PtzMotion, PtzRequest } from './ptz-request';
 import { focusSpeedFor, isStill, velocityFor } from './ptz-velocity';
 
 export interface PtzControllerOptions {
   /** Stop a move this long after the last command; also the ContinuousMove Timeout. Default 1000 ms. */
   stopAfterMs?: number;
-  /** Honour `{kind: 'home', action: 'set'}` (SetHomePosition changes the camera for everyone). Default false. */
+  /**
+   * Honour `{kind: 'home', action: 'set'}`, and on a HomePosition without PresetIndex make the current
+   * position the camera's home (SetHomePosition changes the camera for everyone). Default false.
+   */
   allowSetHome?: boolean;
+  /** Guard position return time when HomePosition carries no ResetTime. Default 30 s. */
+  guardDefaultResetSec?: number;
   /** Overall bound of listPresets(), below WVP's 4 s PresetQuery wait. Default 3000 ms. */
   presetQueryTimeoutMs?: number;
   logger?: Logger;
@@ -40,6 +45,7 @@ class IgnoredRequest extends Error {}
 
 const DEFAULT_STOP_AFTER_MS = 1000;
 const DEFAULT_PRESET_QUERY_TIMEOUT_MS = 3000;
+const DEFAULT_GUARD_RESET_SEC = 30;
 
 export class PtzController extends EventEmitter {
   readonly camera: OnvifCamera;
@@ -49,7 +55,10 @@ export class PtzController extends EventEmitter {
   private readonly allowSetHome: boolean;
   private readonly presetQueryTimeoutMs: number;
   private readonly logger: Logger;
+  private readonly guardDefaultResetSec: number;
   private watchdog: NodeJS.Timeout | undefined;
+  private guard: { presetIndex?: number; resetMs: number } | undefined;
+  private guardTimer: NodeJS.Timeout | undefined;
   private ptzMoving = false;
   private focusMoving = false;
   private closed = false;
@@ -61,6 +70,7 @@ export class PtzController extends EventEmitter {
     this.stopAfterMs = options.stopAfterMs ?? DEFAULT_STOP_AFTER_MS;
     this.allowSetHome = options.allowSetHome ?? false;
     this.presetQueryTimeoutMs = options.presetQueryTimeoutMs ?? DEFAULT_PRESET_QUERY_TIMEOUT_MS;
+    this.guardDefaultResetSec = options.guardDefaultResetSec ?? DEFAULT_GUARD_RESET_SEC;
     this.logger = options.logger ?? silentLogger;
     camera.on('status', (s: OnvifCameraStatus) => this.emit('status', s.text, s));
   }
@@ -92,7 +102,7 @@ export class PtzController extends EventEmitter {
   handle(request: PtzRequest): Promise<PtzOutcome> {
     if (this.closed) return Promise.resolve({ result: 'ignored', reason: 'controller closed' });
     const known = this.camera.info;
-    const needsPtz = request.kind === 'move' || request.kind === 'preset' || request.kind === 'home';
+    const needsPtz = request.kind === 'move' || request.kind === 'preset' || request.kind === 'home' || request.kind === 'home-position';
     if (needsPtz && known && !known.ptz) return Promise.resolve(this.ignored(request, 'fixed camera (no PTZ)'));
     switch (request.kind) {
       case 'move':
@@ -105,7 +115,14 @@ export class PtzController extends EventEmitter {
         return this.preset(request);
       case 'home':
         return this.home(request);
+      case 'home-position':
+        return this.guardPosition(request);
     }
+  }
+
+  /** The guard position in force, if any (GB28181 DeviceStatus/ConfigDownload may report it). */
+  guardPositionState(): { presetIndex?: number; resetTime: number } | undefined {
+    return this.guard ? { presetIndex: this.guard.presetIndex, resetTime: this.guard.resetMs / 1000 } : undefined;
   }
 
   /**
@@ -144,6 +161,8 @@ export class PtzController extends EventEmitter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.disarm();
+    this.guard = undefined;
+    this.armGuard();
     if (this.isMoving()) await this.stopAll('close');
     this.closed = true;
     this.camera.close();
@@ -219,11 +238,66 @@ export class PtzController extends EventEmitter {
     return this.run(h, 'discrete', () => (h.action === 'goto' ? this.camera.gotoHomePosition() : this.camera.setHomePosition()));
   }
 
+  private guardPosition(g: GuardPosition): Promise<PtzOutcome> {
+    if (!g.enabled) {
+      this.guard = undefined;
+      this.armGuard();
+      this.logger.info('guard position off', { camera: this.camera.name });
+      return Promise.resolve({ result: 'done' });
+    }
+    const presetIndex = g.presetIndex !== undefined && isPresetId(g.presetIndex) ? g.presetIndex : undefined;
+    const resetSec = g.resetTime !== undefined && Number.isFinite(g.resetTime) && g.resetTime > 0 ? g.resetTime : this.guardDefaultResetSec;
+    this.guard = { presetIndex, resetMs: Math.round(resetSec * 1000) };
+    this.armGuard();
+    this.logger.info(`guard position on: ${presetIndex !== undefined ? `preset ${presetIndex}` : 'home position'} after ${resetSec} s idle`, { camera: this.camera.name });
+    if (presetIndex === undefined && this.allowSetHome) {
+      // No preset named: the place the camera looks at now becomes its home (ONVIF SetHomePosition).
+      return this.run(g, 'discrete', () => this.camera.setHomePosition());
+    }
+    return Promise.resolve({ result: 'done' });
+  }
+
+  /** (Re)starts the idle timer of the guard position; it fires only when nothing moves. */
+  private armGuard(): void {
+    if (this.guardTimer) clearTimeout(this.guardTimer);
+    this.guardTimer = undefined;
+    const guard = this.guard;
+    if (!guard || this.closed) return;
+    this.guardTimer = setTimeout(() => {
+      this.guardTimer = undefined;
+      if (this.closed || this.guard !== guard) return;
+      if (this.isMoving()) {
+        this.armGuard();
+        return;
+      }
+      this.logger.info(`idle for ${guard.resetMs / 1000} s: returning to the guard position`, { camera: this.camera.name });
+      const back: Promise<void> =
+        guard.presetIndex !== undefined
+          ? this.queue.push('discrete', async () => {
+              const index = guard.presetIndex ?? 0;
+              let token = this.presets.tokenFor(index);
+              if (token === undefined) token = (await this.refreshPresets()).find((e) => e.id === index)?.token;
+              if (token === undefined) throw new IgnoredRequest(`guard preset ${index} does not exist on the camera`);
+              await this.camera.gotoPreset(token);
+            }).then(() => undefined)
+          : this.queue.push('discrete', () => this.camera.gotoHomePosition()).then(() => undefined);
+      back.then(
+        () => this.emit('guard-return'),
+        (e: unknown) => {
+          if (e instanceof IgnoredRequest) this.noteOnce(e.message, e.message);
+          else this.reportFailure('guard return', classifyOnvifFailure(e, 'guard return', { camera: this.camera.name }));
+        },
+      );
+    }, guard.resetMs);
+    this.guardTimer.unref();
+  }
+
   private async refreshPresets(): Promise<PresetEntry[]> {
     return this.presets.reconcile(await this.camera.getPresets());
   }
 
   private run(request: PtzRequest, kind: JobKind, job: () => Promise<void>): Promise<PtzOutcome> {
+    if (request.kind !== 'home-position') this.armGuard();
     return this.queue.push(kind, job).then(
       (r): PtzOutcome => (r.status === 'coalesced' ? { result: 'coalesced' } : { result: 'done' }),
       (e: unknown): PtzOutcome => {

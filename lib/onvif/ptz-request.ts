@@ -46,7 +46,19 @@ export interface HomeAction {
   action: 'goto' | 'set';
 }
 
-export type PtzRequest = PtzMotion | PtzStop | LensMotion | PresetAction | HomeAction;
+/**
+ * GB28181 HomePosition control ("看守位", GB28181-2016 §A.2.3): Enabled 1 turns the guard position on,
+ * ResetTime is the idle time in seconds before the camera returns, PresetIndex (0..255, optional) the
+ * preset it returns to; Enabled 0 turns it off. Field names match lib/manscdp's `home-position` event.
+ */
+export interface GuardPosition {
+  kind: 'home-position';
+  enabled: boolean;
+  resetTime?: number;
+  presetIndex?: number;
+}
+
+export type PtzRequest = PtzMotion | PtzStop | LensMotion | PresetAction | HomeAction | GuardPosition;
 
 /** A short readable form for logs: "move right/up p=80 t=40 z=0". */
 export function describePtzRequest(r: PtzRequest): string {
@@ -61,5 +73,7 @@ export function describePtzRequest(r: PtzRequest): string {
       return `preset ${r.action} ${r.preset}`;
     case 'home':
       return `home ${r.action}`;
+    case 'home-position':
+      return r.enabled ? `guard position on (preset ${r.presetIndex ?? 'home'}, after ${r.resetTime ?? 'default'} s)` : 'guard position off';
   }
 }

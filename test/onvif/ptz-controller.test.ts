@@ -149,6 +149,37 @@ describe('onvif: PTZ controller against a simulated camera', function () {
     assert.equal(rig.sim.calls[rig.sim.calls.length - 1].action, 'SetHomePosition');
   });
 
+  it('guard position (HomePosition Enabled 1): after ResetTime idle the camera returns to the preset; Enabled 0 cancels', async () => {
+    rig = await startRig({ presets: [{ token: 'guid-gate', name: 'gate' }] }, {}, { stopAfterMs: 5000 });
+    await rig.ptz.listPresets(); // gate is preset 1
+    let returns = 0;
+    rig.ptz.on('guard-return', () => returns++);
+    assert.deepEqual(await rig.ptz.handle({ kind: 'home-position', enabled: true, resetTime: 0.3, presetIndex: 1 }), { result: 'done' });
+    assert.deepEqual(rig.ptz.guardPositionState(), { presetIndex: 1, resetTime: 0.3 });
+    await rig.ptz.handle(move({ pan: 'left', panSpeed: 40 }));
+    await delay(400);
+    assert.ok(!rig.sim.calls.some((c) => c.action === 'GotoPreset'), 'not while the camera moves');
+    const stopAt = Date.now();
+    await rig.ptz.handle({ kind: 'stop' });
+    assert.ok(await waitFor(() => returns === 1, 1500), 'returned');
+    const back = rig.sim.calls.find((c) => c.action === 'GotoPreset');
+    assert.equal(back?.presetToken, 'guid-gate');
+    assert.ok((back?.at ?? 0) - stopAt >= 250, 'after the idle time, counted from the last command');
+    await rig.ptz.handle({ kind: 'home-position', enabled: false });
+    assert.equal(rig.ptz.guardPositionState(), undefined);
+    await rig.ptz.handle(move({ pan: 'left', panSpeed: 40 }));
+    await rig.ptz.handle({ kind: 'stop' });
+    await delay(500);
+    assert.equal(rig.sim.calls.filter((c) => c.action === 'GotoPreset').length, 1, 'no return once off');
+  });
+
+  it('guard position without PresetIndex: SetHomePosition now when allowed, GotoHomePosition after the idle time', async () => {
+    rig = await startRig({}, {}, { allowSetHome: true });
+    assert.deepEqual(await rig.ptz.handle({ kind: 'home-position', enabled: true, resetTime: 0.2 }), { result: 'done' });
+    assert.equal(rig.sim.calls[rig.sim.calls.length - 1].action, 'SetHomePosition');
+    assert.ok(await waitFor(() => rig?.sim.calls.some((c) => c.action === 'GotoHomePosition') ?? false, 1500));
+  });
+
   it('focus goes to Imaging Move/Stop on the profile video source; iris is logged, not sent; stop also stops focus', async () => {
     rig = await startRig({}, {}, { stopAfterMs: 3000 });
     assert.deepEqual(await rig.ptz.handle({ kind: 'focus-iris', focus: 'near', focusSpeed: 128, irisSpeed: 0 }), { result: 'done' });
