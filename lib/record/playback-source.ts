@@ -27,6 +27,8 @@ export interface AccessUnitSubscriber {
 export type PlaybackMode = 'playback' | 'download';
 
 export interface PlaybackSourceOptions {
+  /** Identifies the source like a camera feed's key (default `playback`). */
+  key?: string;
   /** Segments overlapping the range (RecordArchive.query), any order. */
   segments: readonly RecordSegment[];
   /** Requested range, Unix ms (t= × 1000). */
@@ -97,6 +99,7 @@ export class PlaybackSource extends EventEmitter<PlaybackSourceEvents> {
   // Output clock (playback): out = outAnchor + (media - outMediaAnchor) / scale.
   private outAnchorMs = 0;
   private outMediaAnchor = 0;
+  readonly key: string;
   /** Set once audio units have been emitted. */
   audioCodec: AudioCodec | undefined;
   /** The archive's audio codec for this range, known before any unit flows. */
@@ -105,6 +108,7 @@ export class PlaybackSource extends EventEmitter<PlaybackSourceEvents> {
   constructor(private readonly options: PlaybackSourceOptions) {
     super();
     this.logger = options.logger ?? silentLogger;
+    this.key = options.key ?? 'playback';
     this.segments = [...options.segments].filter((s) => s.endMs > options.startMs && s.startMs < options.endMs).sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs);
     this.rate = options.mode === 'download' ? clampScale(options.downloadSpeed ?? 1) : 1;
     this.lastEmittedRecMs = options.startMs;

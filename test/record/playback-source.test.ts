@@ -1,9 +1,14 @@
 import { strict as assert } from 'node:assert';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { parseMansRtsp } from '../../lib/device/mansrtsp-command';
+import { GatewayError } from '../../lib/errors';
 import { AccessUnit } from '../../lib/media/access-unit';
+import { archiveRecordQuery } from '../../lib/record/archive-record-query';
+import { applyPlaybackControl, openPlaybackSource } from '../../lib/record/playback-request';
 import { RecordArchive } from '../../lib/record/record-archive';
 import { PlaybackSource, PlaybackSourceOptions } from '../../lib/record/playback-source';
+import { StreamRequest } from '../../lib/session/stream-contract';
 import { FFMPEG, FFPROBE, FPS, TZ, codeOfSecond, decodeCodes, makeSegment, runsOf, secondOfDay, shanghaiMs, tempDir } from './record-fixtures';
 
 interface Got { au: AccessUnit; recMs: number; at: number }
@@ -158,5 +163,70 @@ describe('record/PlaybackSource', function () {
     const end = ended(src);
     src.start();
     assert.equal(await end, 'no-recordings');
+  });
+});
+
+describe('record/playback request glue', function () {
+  this.timeout(30_000);
+  let root: string;
+  let archive: RecordArchive;
+
+  before(async () => {
+    root = await tempDir('glue');
+    await makeSegment(path.join(root, `${DAY}/10-00-00.mp4`), secondOfDay('10:00:00'), 6);
+    archive = new RecordArchive({ channelId: '34020000001320000001', folders: [root], timeZone: TZ, ffprobePath: FFPROBE, watch: false });
+    archive.start();
+    await archive.whenIndexed();
+  });
+
+  after(async () => {
+    await archive.stop();
+    await fsp.rm(root, { recursive: true, force: true });
+  });
+
+  const request = (sessionType: 'Playback' | 'Download', startHms: string, endHms: string): StreamRequest => ({
+    callId: 'call-1', deviceId: '34020000001110000001', channelId: '34020000001320000001', sessionType, transport: 'udp',
+    remoteIp: '127.0.0.1', remotePort: 30000, ssrc: '1100000001', payloadType: 96, streamNumber: 0,
+    startTime: at(startHms) / 1000, endTime: at(endHms) / 1000, ...(sessionType === 'Download' ? { downloadSpeed: 4 } : {}),
+  });
+
+  it('answers GbDevice\'s RecordQuery from the archive (end inclusive to the second)', async () => {
+    const query = archiveRecordQuery((ch) => (ch === '34020000001320000001' ? { archive, name: 'Gate' } : undefined), TZ);
+    const items = await query('34020000001320000001', shanghaiMs(DAY, '00:00:00'), shanghaiMs(DAY, '23:59:59'));
+    assert.deepEqual(items.map((i) => [i.deviceId, i.name, i.startTime, i.endTime, i.filePath]), [['34020000001320000001', 'Gate', `${DAY}T10:00:00`, `${DAY}T10:00:06`, `${DAY}/10-00-00.mp4`]]);
+    assert.deepEqual(await query('34020000001320000001', at('10:00:06'), at('10:00:06')), []);
+    assert.equal((await query('34020000001320000001', at('10:00:05'), at('10:00:05'))).length, 1);
+    assert.deepEqual(await query('34020000001329999999', 0, Date.now()), [], 'unknown channel');
+  });
+
+  it('opens a source for a Playback/Download request, refusing empty or missing ranges with a SIP status', () => {
+    const dl = openPlaybackSource(request('Download', '10:00:01', '10:00:05'), archive, { ffmpegPath: FFMPEG });
+    assert.equal(dl.mode, 'download');
+    assert.equal(dl.currentScale, 4);
+    dl.stop();
+    assert.throws(() => openPlaybackSource(request('Playback', '11:00:00', '11:00:10'), archive, { ffmpegPath: FFMPEG }), (e: GatewayError) => e.context.sipStatus === 404);
+    assert.throws(() => openPlaybackSource({ ...request('Playback', '10:00:00', '10:00:05'), endTime: undefined }, archive, { ffmpegPath: FFMPEG }), (e: GatewayError) => e.context.sipStatus === 400);
+  });
+
+  it('applies WVP\'s MANSRTSP bodies: PAUSE, PLAY now-, Scale, npt seek', async () => {
+    const src = openPlaybackSource(request('Playback', '10:00:00', '10:00:06'), archive, { ffmpegPath: FFMPEG });
+    const got = collect(src);
+    src.start();
+    await sleep(700);
+    applyPlaybackControl(src, parseMansRtsp('PAUSE RTSP/1.0\r\nCSeq: 481516231\r\nPauseTime: now\r\n'));
+    assert.equal(src.isPaused, true);
+    const n = got.length;
+    await sleep(300);
+    assert.equal(got.length, n);
+    applyPlaybackControl(src, parseMansRtsp('PLAY RTSP/1.0\r\nCSeq: 112358132\r\nRange: npt=now-\r\n'));
+    assert.equal(src.isPaused, false);
+    applyPlaybackControl(src, parseMansRtsp('PLAY RTSP/1.0\r\nCSeq: 271828182\r\nScale: 2.000000\r\n'));
+    assert.equal(src.currentScale, 2);
+    const mark = got.length;
+    applyPlaybackControl(src, parseMansRtsp('PLAY RTSP/1.0\r\nCSeq: 314159265\r\nRange: npt=4-\r\n'));
+    await sleep(400);
+    const v = video(got.slice(mark));
+    assert.equal(v[0].recMs, at('10:00:04'));
+    src.stop();
   });
 });
