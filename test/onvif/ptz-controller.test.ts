@@ -269,6 +269,17 @@ describe('onvif: fixed cameras and failures', function () {
     await assert.rejects(rig.ptz.listPresets(), (e: unknown) => e instanceof OnvifError && e.code === 'ONVIF_AUTH');
   });
 
+  it('a camera that wants HTTP Digest instead of WS-Security: moves with the right password, ONVIF_AUTH with a wrong one', async () => {
+    rig = await startRig({ authScheme: 'http-digest' });
+    assert.deepEqual(await rig.ptz.handle(move({ pan: 'right', panSpeed: 255 })), { result: 'done' });
+    assert.equal(rig.sim.model.motion?.x, 1);
+    await rig.close();
+    rig = await startRig({ authScheme: 'http-digest' }, { password: 'nope' });
+    const outcome = await rig.ptz.handle(move({ pan: 'right', panSpeed: 255 }));
+    assert.equal(outcome.result === 'failed' && outcome.error.code, 'ONVIF_AUTH');
+    assert.equal(rig.ptz.status(), 'ONVIF: wrong credentials');
+  });
+
   it('a port that refuses: ONVIF_REFUSED at once, then fail-fast during the backoff, status says refused', async () => {
     rig = await startRig({ mode: 'refuse' }, { retryBackoffMs: 60000 });
     const t0 = Date.now();

@@ -12,9 +12,13 @@ import type { AddressInfo, Socket } from 'node:net';
 import { XMLParser } from 'fast-xml-parser';
 import { OnvifSimModel, RecordedOnvifCall, SimPreset, SimService, textOf } from './onvif-sim-model';
 import { senderFault, SoapFault, soapEnvelope, soapFaultXml, SoapFaultSignal } from './soap-envelope';
+import { HttpDigestCheck } from './http-digest-check';
 import { verifyUsernameToken } from './ws-username-token';
 
 export type SimCameraMode = 'normal' | 'hang' | 'refuse';
+
+/** How the camera authenticates: WS-Security UsernameToken (the ONVIF default) or HTTP Digest (§5.9.1). */
+export type SimAuthScheme = 'ws-security' | 'http-digest';
 
 export interface SimulatedOnvifCameraOptions {
   username?: string;
@@ -28,6 +32,7 @@ export interface SimulatedOnvifCameraOptions {
   host?: string;
   port?: number;
   mode?: SimCameraMode;
+  authScheme?: SimAuthScheme;
   /** Delay before each answer, to play a slow camera. */
   answerDelayMs?: number;
 }
@@ -63,6 +68,8 @@ export class SimulatedOnvifCamera extends EventEmitter {
   private readonly username: string;
   private readonly password: string;
   private readonly answerDelayMs: number;
+  private readonly authScheme: SimAuthScheme;
+  private readonly digest = new HttpDigestCheck();
   private inFlightNow = 0;
   private maxInFlightNow = 0;
 
@@ -74,6 +81,7 @@ export class SimulatedOnvifCamera extends EventEmitter {
     this.boundPort = options.port ?? 0;
     this.modeNow = options.mode ?? 'normal';
     this.answerDelayMs = options.answerDelayMs ?? 0;
+    this.authScheme = options.authScheme ?? 'ws-security';
     this.model = new OnvifSimModel({
       ptz: options.ptz ?? true,
       imaging: options.imaging ?? true,
@@ -161,7 +169,7 @@ export class SimulatedOnvifCamera extends EventEmitter {
       this.inFlightNow++;
       this.maxInFlightNow = Math.max(this.maxInFlightNow, this.inFlightNow);
       res.on('close', () => this.inFlightNow--);
-      const answer = () => this.answer(req.url ?? '/', Buffer.concat(chunks).toString('utf8'), res);
+      const answer = () => this.answer(req.url ?? '/', Buffer.concat(chunks).toString('utf8'), res, req.headers.authorization);
       if (this.answerDelayMs > 0) setTimeout(answer, this.answerDelayMs).unref();
       else answer();
     });
@@ -177,7 +185,7 @@ export class SimulatedOnvifCamera extends EventEmitter {
     this.send(res, f.httpStatus, soapFaultXml(f));
   }
 
-  private answer(path: string, body: string, res: http.ServerResponse): void {
+  private answer(path: string, body: string, res: http.ServerResponse, authorization: string | undefined): void {
     const service = SERVICE_PATHS[path.split('?')[0]];
     if (!service) {
       this.send(res, 404, 'not found');
@@ -197,23 +205,39 @@ export class SimulatedOnvifCamera extends EventEmitter {
       this.fault(res, senderFault('no action in the SOAP body', 'ter:InvalidArgVal'));
       return;
     }
-    const token = pick(pick(pick(envelope, 'Header'), 'Security'), 'UsernameToken');
-    const verdict = verifyUsernameToken(
-      token === undefined
-        ? undefined
-        : {
-            username: textOf(pick(token, 'Username')),
-            password: textOf(pick(token, 'Password')),
-            passwordType: attrOf(pick(token, 'Password'), 'Type'),
-            nonce: textOf(pick(token, 'Nonce')),
-            created: textOf(pick(token, 'Created')),
-          },
-      { username: this.username, password: this.password },
-    );
-    this.requests.push({ path, action, authenticated: verdict.ok, at: Date.now() });
-    if (!verdict.ok && !PRE_AUTH_ACTIONS.has(action)) {
-      this.emit('auth-failure', { action, reason: verdict.reason });
-      this.fault(res, senderFault('Sender not authorized', 'ter:NotAuthorized'));
+    const creds = { username: this.username, password: this.password };
+    let authenticated: boolean;
+    let reason = '';
+    if (this.authScheme === 'http-digest') {
+      authenticated = this.digest.verify(authorization, 'POST', creds);
+      reason = authorization ? 'digest mismatch' : 'no Authorization header';
+    } else {
+      const token = pick(pick(pick(envelope, 'Header'), 'Security'), 'UsernameToken');
+      const verdict = verifyUsernameToken(
+        token === undefined
+          ? undefined
+          : {
+              username: textOf(pick(token, 'Username')),
+              password: textOf(pick(token, 'Password')),
+              passwordType: attrOf(pick(token, 'Password'), 'Type'),
+              nonce: textOf(pick(token, 'Nonce')),
+              created: textOf(pick(token, 'Created')),
+            },
+        creds,
+      );
+      authenticated = verdict.ok;
+      if (!verdict.ok) reason = verdict.reason;
+    }
+    this.requests.push({ path, action, authenticated, at: Date.now() });
+    if (!authenticated && !PRE_AUTH_ACTIONS.has(action)) {
+      this.emit('auth-failure', { action, reason });
+      if (this.authScheme === 'http-digest') {
+        const text = soapFaultXml(senderFault('Sender not authorized', 'ter:NotAuthorized'));
+        res.writeHead(401, { 'Content-Type': 'application/soap+xml; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'WWW-Authenticate': this.digest.challenge() });
+        res.end(text);
+      } else {
+        this.fault(res, senderFault('Sender not authorized', 'ter:NotAuthorized'));
+      }
       return;
     }
     if (!this.model.handles(service, action)) {
