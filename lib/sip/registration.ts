@@ -91,6 +91,8 @@ export class Registration extends EventEmitter {
     this.callId = `${randomToken(12)}@${this.opts.endpoint.contactHost}`;
     this.fromTag = randomToken(6);
     this.nonceCount.clear();
+    this.setState('registering');
+    this.emit('registering');
     void this.attempt(this.opts.platform.expires);
   }
 
@@ -122,10 +124,6 @@ export class Registration extends EventEmitter {
 
   private async attempt(expires: number): Promise<void> {
     const gen = ++this.generation;
-    if (this._state !== 'registered') {
-      this.setState('registering');
-      this.emit('registering');
-    }
     const result = await this.exchange(expires, this.opts.requestTimeoutMs ?? 5000, gen);
     if (gen !== this.generation || this.stopped) return;
     if (result.failure) {
