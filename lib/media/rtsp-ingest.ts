@@ -83,6 +83,8 @@ export class RtspIngest extends EventEmitter<RtspIngestEvents> {
   private section: 'none' | 'input' | 'output' = 'none';
   private readonly outputs: IngestStreamInfo[] = [];
   private stopping = false;
+  private gotData = false;
+  private startedAt = 0;
   private exited = false;
   private readonly logger: Logger;
 
@@ -110,12 +112,13 @@ export class RtspIngest extends EventEmitter<RtspIngestEvents> {
       .outputOptions(ingestOutputOptions(o.transcode))
       .format('mpegts');
     this.command = cmd;
+    this.startedAt = Date.now();
     cmd.on('start', () => this.logger.debug('ffmpeg started', { camera: this.displayUrl }));
     cmd.on('stderr', (line: string) => this.onStderr(line));
     cmd.on('error', (err: Error) => this.onExit(err));
     cmd.on('end', () => this.onExit(undefined));
     const out = cmd.pipe() as Readable;
-    out.on('data', (chunk: Buffer) => this.emit('data', chunk));
+    out.on('data', (chunk: Buffer) => { this.gotData = true; this.emit('data', chunk); });
     out.on('error', () => undefined); // reported through the command's 'error'
   }
 
@@ -158,6 +161,12 @@ export class RtspIngest extends EventEmitter<RtspIngestEvents> {
     let error: IngestError;
     if (err) error = classifyFfmpegFailure([...this.stderrTail, maskUrlsInText(err.message)], context);
     else error = new IngestError('RTSP_ENDED', 'the camera ended the stream', context);
+    // A camera that accepts the connection but never answers makes ffmpeg's socket timeout fire,
+    // which it reports only as "Invalid data found when processing input".
+    const timeoutMs = this.options.socketTimeoutMs ?? 5000;
+    if (error.code === 'RTSP_FAILED' && !this.gotData && Date.now() - this.startedAt >= timeoutMs * 0.9) {
+      error = new IngestError('RTSP_TIMEOUT', `the camera did not answer within ${timeoutMs} ms: check the network or try the other RTSP transport (${error.message})`, context);
+    }
     this.emit('exit', error);
   }
 }
