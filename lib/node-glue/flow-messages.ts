@@ -1,0 +1,168 @@
+/**
+ * The plain-JSON messages the GB28181 nodes exchange over wires (Node-RED clones them, so they
+ * carry data only: no sockets, no media, no passwords). One definition here, used by every node
+ * and by the tests, so a sender and a device agree on field names.
+ */
+import { MediaTransport, SessionType } from '../session/stream-contract';
+
+/** rtsp-source → gb28181-device (topic `channel`), and gb28181-device → output 2 (catalog change). */
+export interface ChannelMessage {
+  channelId: string;
+  name: string;
+  online: boolean;
+  /** Why the camera is offline (a probe error with advice), when it is. */
+  reason?: string;
+  video?: { codec: string; width?: number; height?: number; fps?: number };
+  hasAudio?: boolean;
+  audioCodec?: string;
+  /** Node id of the rtsp-source: a sender asks it for the URL and credentials (RED.nodes.getNode). */
+  sourceNodeId?: string;
+  /** Main stream URL with the password masked. */
+  url?: string;
+  /** Sub-stream URL with the password masked, when there is one. */
+  subUrl?: string;
+  manufacturer?: string;
+  model?: string;
+  ptzType?: number;
+}
+
+/** gb28181-device output 1: a stream request on its way to a ps-rtp-sender. */
+export interface InviteMessage {
+  event: 'invite';
+  callId: string;
+  /** Node id of the device: the sender answers through `RED.nodes.getNode(deviceNodeId)`. */
+  deviceNodeId: string;
+  deviceId: string;
+  channelId: string;
+  sourceNodeId?: string;
+  sessionType: SessionType;
+  transport: MediaTransport;
+  remoteIp: string;
+  remotePort: number;
+  ssrc: string;
+  payloadType: number;
+  streamNumber: number;
+  startTime?: number;
+  endTime?: number;
+  downloadSpeed?: number;
+  /** Milliseconds the device waits for a sender to claim the request before answering 503 itself. */
+  claimWithinMs: number;
+}
+
+export interface AckMessage {
+  event: 'ack';
+  callId: string;
+  deviceNodeId: string;
+  channelId: string;
+}
+
+/** The session is over (BYE either way, CANCEL, failure): the sender frees its media. */
+export interface ByeMessage {
+  event: 'bye';
+  callId: string;
+  deviceNodeId: string;
+  channelId: string;
+  reason: string;
+}
+
+export type StreamRequestMessage = InviteMessage | AckMessage | ByeMessage;
+
+/** gb28181-device output 2, topic `registration`. */
+export interface RegistrationMessage {
+  deviceId: string;
+  platformId: string;
+  platform: string;
+  state: 'idle' | 'registering' | 'registered' | 'failed' | 'unregistered';
+  reason?: string;
+  status?: number;
+  channels: number;
+  live: number;
+}
+
+/** ps-rtp-sender output, topic `session`. */
+export interface SessionEventMessage {
+  event: 'prepared' | 'started' | 'stopped' | 'ended' | 'failed';
+  callId: string;
+  channelId: string;
+  deviceNodeId: string;
+  transport?: MediaTransport;
+  destination?: string;
+  localPort?: number;
+  reason?: string;
+}
+
+/** What a sender answers to a device for one INVITE. */
+export type InviteAnswer = { ok: true; localIp: string; localPort: number } | { ok: false; reason: string; sipStatus?: number };
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** Reads a channel message from an untyped payload; undefined names the first missing field. */
+export function readChannelMessage(payload: unknown): { ok: true; channel: ChannelMessage } | { ok: false; problem: string } {
+  if (!isRecord(payload)) return { ok: false, problem: 'msg.payload is not an object' };
+  const channelId = str(payload.channelId);
+  if (!channelId || !/^\d{20}$/.test(channelId)) return { ok: false, problem: 'msg.payload.channelId must be a 20-digit channel ID' };
+  const v = isRecord(payload.video) ? payload.video : undefined;
+  const channel: ChannelMessage = {
+    channelId,
+    name: str(payload.name) || channelId,
+    online: payload.online !== false,
+    ...(str(payload.reason) ? { reason: str(payload.reason) } : {}),
+    ...(v && str(v.codec) ? { video: { codec: str(v.codec) as string, width: num(v.width), height: num(v.height), fps: num(v.fps) } } : {}),
+    ...(typeof payload.hasAudio === 'boolean' ? { hasAudio: payload.hasAudio } : {}),
+    ...(str(payload.audioCodec) ? { audioCodec: str(payload.audioCodec) } : {}),
+    ...(str(payload.sourceNodeId) ? { sourceNodeId: str(payload.sourceNodeId) } : {}),
+    ...(str(payload.url) ? { url: str(payload.url) } : {}),
+    ...(str(payload.subUrl) ? { subUrl: str(payload.subUrl) } : {}),
+    ...(str(payload.manufacturer) ? { manufacturer: str(payload.manufacturer) } : {}),
+    ...(str(payload.model) ? { model: str(payload.model) } : {}),
+    ...(num(payload.ptzType) !== undefined ? { ptzType: num(payload.ptzType) } : {}),
+  };
+  return { ok: true, channel };
+}
+
+/** Reads invite/ack/bye from an untyped payload (what a sender receives). */
+export function readStreamRequestMessage(payload: unknown): StreamRequestMessage | undefined {
+  if (!isRecord(payload)) return undefined;
+  const callId = str(payload.callId);
+  const deviceNodeId = str(payload.deviceNodeId);
+  const channelId = str(payload.channelId) ?? '';
+  if (!callId || !deviceNodeId) return undefined;
+  switch (payload.event) {
+    case 'invite': {
+      const transport = str(payload.transport);
+      const sessionType = str(payload.sessionType);
+      if (transport !== 'udp' && transport !== 'tcp-active' && transport !== 'tcp-passive') return undefined;
+      if (sessionType !== 'Play' && sessionType !== 'Playback' && sessionType !== 'Download') return undefined;
+      return {
+        event: 'invite', callId, deviceNodeId, channelId, transport, sessionType,
+        deviceId: str(payload.deviceId) ?? '',
+        ...(str(payload.sourceNodeId) ? { sourceNodeId: str(payload.sourceNodeId) } : {}),
+        remoteIp: str(payload.remoteIp) ?? '',
+        remotePort: num(payload.remotePort) ?? 0,
+        ssrc: str(payload.ssrc) ?? '',
+        payloadType: num(payload.payloadType) ?? 96,
+        streamNumber: num(payload.streamNumber) ?? 0,
+        ...(num(payload.startTime) !== undefined ? { startTime: num(payload.startTime) } : {}),
+        ...(num(payload.endTime) !== undefined ? { endTime: num(payload.endTime) } : {}),
+        ...(num(payload.downloadSpeed) !== undefined ? { downloadSpeed: num(payload.downloadSpeed) } : {}),
+        claimWithinMs: num(payload.claimWithinMs) ?? 5000,
+      };
+    }
+    case 'ack':
+      return { event: 'ack', callId, deviceNodeId, channelId };
+    case 'bye':
+      return { event: 'bye', callId, deviceNodeId, channelId, reason: str(payload.reason) ?? 'bye' };
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * What one GB28181 node asks of another it finds with RED.nodes.getNode(id): typed structurally,
+ * so lib/ needs no Node-RED import and the nodes agree on one definition.
+ */
+import { MediaSourceSpec } from '../media/media-source';
+import { TranscodeOptions } from '../media/rtsp-ingest';
+import { ProbeResult } from '../media/ff-probe';
+import { ChannelMessage, InviteAnswer } from './flow-messages';
+import { RegisterSettings } from './node-settings';
+
+/** wvp-register (config node). */
+export interface RegisterNodeApi {
+  /** The platform and local settings, with one problem line per bad property. */
+  settings(): RegisterSettings;
+  /** "34020000002000000001@192.168.1.10:5060" for statuses and logs. */
+  label(): string;
+}
+
+/** gb28181-device, as a ps-rtp-sender answers it. */
+export interface DeviceNodeApi {
+  /** A sender took the request (stops the claim bound). False if the call is not pending. */
+  claimInvite(callId: string): boolean;
+  /** A sender's answer to an INVITE: the 200 OK carries its port, or the error status. */
+  answerInvite(callId: string, answer: InviteAnswer): boolean;
+  /** The sender ended a session (camera gone, peer closed): the device sends BYE. */
+  endSession(callId: string, reason: string): Promise<void>;
+  /** Address announced in SDP and the local media port range (from the wvp-register). */
+  mediaEndpoint(): { localIp: string; portRange: [number, number] } | undefined;
+}
+
+/** rtsp-source, as a ps-rtp-sender pulls its camera. */
+export interface SourceNodeApi {
+  /** Where MediaService pulls this camera from (URL with credentials: never log it). */
+  mediaSource(streamNumber: number, transcode?: TranscodeOptions): MediaSourceSpec | undefined;
+  /** The last channel message this node sent. */
+  channelMessage(): ChannelMessage | undefined;
+}
+
+export function isDeviceNodeApi(n: unknown): n is DeviceNodeApi {
+  return typeof n === 'object' && n !== null && typeof (n as DeviceNodeApi).answerInvite === 'function' && typeof (n as DeviceNodeApi).claimInvite === 'function';
+}
+
+export function isSourceNodeApi(n: unknown): n is SourceNodeApi {
+  return typeof n === 'object' && n !== null && typeof (n as SourceNodeApi).mediaSource === 'function';
+}
+
+export function isRegisterNodeApi(n: unknown): n is RegisterNodeApi {
+  return typeof n === 'object' && n !== null && typeof (n as RegisterNodeApi).settings === 'function';
+}
+
+function codecLabel(codec: string): string {
+  if (codec === 'H264') return 'H.264';
+  if (codec === 'H265') return 'H.265';
+  return codec;
+}
+
+/** "H.264 1920×1080 25 fps": what an rtsp-source shows as its status. */
+export function describeProbe(p: Pick<ProbeResult, 'video'>): string {
+  const v = p.video;
+  if (!v) return 'no video';
+  const size = v.width && v.height ? ` ${v.width}×${v.height}` : '';
+  const fps = v.fps ? ` ${Math.round(v.fps * 10) / 10} fps` : '';
+  return `${codecLabel(v.codec)}${size}${fps}`;
+}

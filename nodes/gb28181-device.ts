@@ -1,0 +1,212 @@
+/**
+ * gb28181-device: one GB28181 device (a gateway/NVR) with a channel per rtsp-source wired into it.
+ * Owns one GbDevice (registration, keepalive, queries, DeviceControl, INVITE dialogs). Media is
+ * another node's job: its StreamHandler is a FlowStreamBridge that sends stream requests out of
+ * output 1 and waits, bounded, for a ps-rtp-sender to answer through `answerInvite()`.
+ * Output 2 carries registration state, catalog changes and DeviceControl (PTZ…).
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { LocalConfig } from '../lib/config/gateway-config';
+import { DeviceControlEvent, GbDevice } from '../lib/device/gb-device';
+import { isWildcard, localAddressToward } from '../lib/net/route-address';
+import { ChannelMessage, InviteAnswer, isRecord, readChannelMessage, RegistrationMessage, StreamRequestMessage } from '../lib/node-glue/flow-messages';
+import { FlowStreamBridge } from '../lib/node-glue/flow-stream-bridge';
+import { DeviceNodeApi, isRegisterNodeApi, RegisterNodeApi } from '../lib/node-glue/node-contracts';
+import { nodeLogger } from '../lib/node-glue/node-logger';
+import { readDeviceSettings, shortStatus } from '../lib/node-glue/node-settings';
+
+type Gb28181DeviceNode = Node & DeviceNodeApi;
+
+type DeviceDef = NodeDef & Record<string, unknown>;
+
+function failureText(reason: string, status?: number): string {
+  if (status === 403 || status === 401) return `${status} wrong password`;
+  if (status === 404) return '404 device unknown to the platform';
+  if (status) return `${status} ${reason}`;
+  if (/no answer/.test(reason)) return 'no answer from the platform';
+  return reason;
+}
+
+export = function register(RED: NodeAPI): void {
+  function Gb28181Device(this: Gb28181DeviceNode, def: DeviceDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const logger = nodeLogger(node);
+    const { device: deviceConfig, problems } = readDeviceSettings(def);
+    const found: unknown = typeof def.platform === 'string' && def.platform ? RED.nodes.getNode(def.platform) : null;
+    const registerNode = isRegisterNodeApi(found) ? (found as RegisterNodeApi & Node) : null;
+    const claimTimeoutMs = Math.max(500, Number(def.claimTimeout ?? 5) * 1000 || 5000);
+    const sourceOf = new Map<string, string>();
+    let device: GbDevice | undefined;
+    let bridge: FlowStreamBridge | undefined;
+    let media: { localIp: string; portRange: [number, number] } | undefined;
+    let closing = false;
+    let lastFailure: { reason: string; status?: number } | undefined;
+    let platformLabel = '';
+
+    node.claimInvite = (callId) => bridge?.claim(callId) ?? false;
+    node.answerInvite = (callId, answer) => {
+      const taken = bridge?.answer(callId, answer) ?? false;
+      setImmediate(updateStatus);
+      return taken;
+    };
+    node.endSession = async (callId, reason) => {
+      await device?.endSession(callId, reason);
+      updateStatus();
+    };
+    node.mediaEndpoint = () => media;
+
+    const fail = (text: string) => {
+      node.status({ fill: 'red', shape: 'ring', text: shortStatus(text) });
+      node.error(text);
+    };
+
+    function updateStatus(): void {
+      if (!device || closing) return;
+      const ch = device.channels().length;
+      const live = bridge?.liveCount() ?? 0;
+      switch (device.state) {
+        case 'registered':
+          node.status({ fill: 'green', shape: 'dot', text: `registered · ${ch} ch · ${live} live` });
+          break;
+        case 'failed':
+          node.status({ fill: 'red', shape: 'ring', text: shortStatus(failureText(lastFailure?.reason ?? device.lastFailure ?? 'failed', lastFailure?.status)) });
+          break;
+        case 'registering':
+          node.status({ fill: 'yellow', shape: 'ring', text: `registering with ${platformLabel}…` });
+          break;
+        default:
+          node.status({ fill: 'grey', shape: 'ring', text: device.state });
+      }
+    }
+
+    const sendEvent = (msg: NodeMessage) => node.send([null, msg]);
+    const registrationMessage = (): RegistrationMessage => ({
+      deviceId: deviceConfig.id,
+      platformId: registerNode?.settings().platform.id ?? '',
+      platform: platformLabel,
+      state: device?.state ?? 'idle',
+      ...(device?.state === 'failed' && lastFailure ? { reason: lastFailure.reason, ...(lastFailure.status ? { status: lastFailure.status } : {}) } : {}),
+      channels: device?.channels().length ?? 0,
+      live: bridge?.liveCount() ?? 0,
+    });
+    const announceRegistration = () => {
+      updateStatus();
+      if (!closing) sendEvent({ topic: 'registration', payload: registrationMessage() });
+    };
+
+    if (problems.length) {
+      fail(`invalid configuration: ${problems.join('; ')}`);
+      return;
+    }
+    if (!registerNode) {
+      fail('no wvp-register selected: choose the platform connection in the node');
+      return;
+    }
+    const reg = registerNode.settings();
+    if (reg.problems.length) {
+      fail(`wvp-register "${registerNode.name || registerNode.id}": ${reg.problems.join('; ')}`);
+      return;
+    }
+    platformLabel = registerNode.label();
+
+    const starting = (async () => {
+      const local: LocalConfig = { ...reg.local };
+      // Bound to every interface: announce the address the platform's packets arrive on (as lib/gateway does).
+      if (!local.contactIp && isWildcard(local.sipIp)) local.contactIp = await localAddressToward(reg.platform.host, reg.platform.port);
+      if (isWildcard(local.mediaIp)) local.mediaIp = local.contactIp ?? local.sipIp;
+      media = { localIp: local.mediaIp, portRange: local.mediaPortRange };
+      if (closing) return;
+      bridge = new FlowStreamBridge({
+        deviceNodeId: node.id,
+        claimTimeoutMs,
+        answerTimeoutMs: 9000,
+        sourceNodeOf: (channelId) => sourceOf.get(channelId),
+        send: (m: StreamRequestMessage) => {
+          if (closing) return;
+          node.send([{ topic: m.event, payload: m }, null]);
+          if (m.event !== 'invite') setImmediate(updateStatus);
+        },
+      });
+      device = new GbDevice({
+        device: deviceConfig,
+        platform: reg.platform,
+        local,
+        logger,
+        streamHandler: bridge,
+        // Above the bridge's own bounds, so the bridge's clearer reason reaches the platform.
+        inviteTimeoutMs: claimTimeoutMs + 10000,
+        catalogBatchSize: Number(def.catalogBatchSize) || undefined,
+      });
+      device.on('registering', announceRegistration);
+      device.on('registered', () => {
+        lastFailure = undefined;
+        announceRegistration();
+      });
+      device.on('failed', (reason: string, status?: number) => {
+        lastFailure = { reason, status };
+        announceRegistration();
+      });
+      device.on('unregistered', announceRegistration);
+      device.on('control', (ev: DeviceControlEvent) => sendEvent({ topic: 'control', payload: ev }));
+      device.on('playback-control', (callId: string, cmd: unknown) => sendEvent({ topic: 'playback-control', payload: { callId, command: cmd } }));
+      await device.start();
+      updateStatus();
+    })();
+    starting.catch((e: unknown) => {
+      if (!closing) fail(`cannot start: ${(e as Error).message}`);
+    });
+
+    node.on('input', (msg: NodeMessageInFlow, _send, done) => {
+      void starting.catch(() => undefined).then(() => {
+        if (!device) {
+          done(new Error('the device is not running (see its status)'));
+          return;
+        }
+        const payload: unknown = msg.payload;
+        if (msg.topic === 'remove') {
+          const id = typeof payload === 'string' ? payload : isRecord(payload) && typeof payload.channelId === 'string' ? payload.channelId : '';
+          if (!id) return done(new Error('remove: msg.payload must be the channel ID or {channelId}'));
+          device.removeChannel(id);
+          sourceOf.delete(id);
+          updateStatus();
+          return done();
+        }
+        if (msg.topic !== 'channel') return done(new Error(`unknown msg.topic "${String(msg.topic)}": expected "channel" (from an rtsp-source) or "remove"`));
+        const read = readChannelMessage(payload);
+        if (!read.ok) return done(new Error(`channel message: ${read.problem}`));
+        const ch: ChannelMessage = read.channel;
+        if (ch.sourceNodeId) sourceOf.set(ch.channelId, ch.sourceNodeId);
+        device.upsertChannel({
+          id: ch.channelId,
+          name: ch.name,
+          online: ch.online,
+          ptzType: ch.ptzType ?? 3,
+          ...(ch.manufacturer ? { manufacturer: ch.manufacturer } : {}),
+          ...(ch.model ? { model: ch.model } : {}),
+          ...(ch.video ? { video: ch.video } : {}),
+          ...(ch.hasAudio !== undefined ? { hasAudio: ch.hasAudio } : {}),
+        });
+        updateStatus();
+        // Catalog change for a health monitor wired to output 2.
+        sendEvent({ topic: 'channel', payload: ch });
+        done();
+      });
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closing = true;
+      bridge?.close();
+      void starting.catch(() => undefined).then(async () => {
+        try {
+          await device?.stop();
+        } catch (e) {
+          node.warn(`stop: ${(e as Error).message}`);
+        }
+        node.status({});
+        done();
+      });
+    });
+  }
+  RED.nodes.registerType('gb28181-device', Gb28181Device);
+};

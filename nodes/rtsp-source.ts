@@ -1,0 +1,193 @@
+/**
+ * rtsp-source: one camera. Probes it with ffprobe on deploy and on `probe`/`reconnect`, and sends
+ * a channel message (codec, resolution, online, its own node id) into a gb28181-device; again
+ * whenever what it found changes. Media never leaves this node over a wire: a ps-rtp-sender asks
+ * it for the URL with credentials through `mediaSource()` (RED.nodes.getNode).
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { GatewayError } from '../lib/errors';
+import { FfProbe } from '../lib/media/ff-probe';
+import { locateFfTool } from '../lib/media/ffmpeg-path';
+import { ChannelMessage, isRecord } from '../lib/node-glue/flow-messages';
+import { describeProbe, SourceNodeApi } from '../lib/node-glue/node-contracts';
+import { nodeLogger } from '../lib/node-glue/node-logger';
+import { readSourceSettings, shortStatus } from '../lib/node-glue/node-settings';
+import { maskRtspUrl, splitRtspCredentials, withRtspCredentials } from '../lib/rtsp-url';
+
+interface RtspSourceCredentials {
+  username?: string;
+  password?: string;
+}
+
+type RtspSourceNode = Node<RtspSourceCredentials> & SourceNodeApi;
+
+type RtspSourceDef = NodeDef & Record<string, unknown>;
+
+const SHORT_REASON: Record<string, string> = {
+  RTSP_UNAUTHORIZED: '401 unauthorised',
+  RTSP_NOT_FOUND: '404 not found',
+  RTSP_REFUSED: 'connection refused',
+  RTSP_TIMEOUT: 'timeout',
+  RTSP_UNREACHABLE: 'unreachable',
+  RTSP_UNSUPPORTED_CODEC: 'unsupported codec',
+  FFMPEG_NOT_FOUND: 'ffprobe not found',
+};
+
+export = function register(RED: NodeAPI): void {
+  function RtspSource(this: RtspSourceNode, def: RtspSourceDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const logger = nodeLogger(node);
+    const settings = readSourceSettings(def);
+    const creds: RtspSourceCredentials = { ...(node.credentials ?? {}) };
+    // A URL pasted with user:password@: use the secret but say where it belongs.
+    for (const key of ['url', 'subUrl'] as const) {
+      const u = settings[key];
+      if (!u) continue;
+      const split = splitRtspCredentials(u);
+      if (split.credentials.password || split.credentials.username) {
+        if (split.credentials.password) node.warn(`the ${key === 'url' ? 'RTSP' : 'sub-stream'} URL holds a password: move it to the Password field (the URL is stored in the flow file)`);
+        settings[key] = split.url;
+        creds.username = creds.username || split.credentials.username;
+        creds.password = creds.password || split.credentials.password;
+      }
+    }
+    const probeTimeoutMs = Math.max(1000, Number(def.probeTimeout ?? 5) * 1000 || 5000);
+    const retryMs = Math.max(0, Number(def.retryInterval ?? 30) * 1000 || 0);
+    const withCreds = (u: string) => withRtspCredentials(u, { username: creds.username, password: creds.password });
+
+    let closed = false;
+    let last: ChannelMessage | undefined;
+    let probing: Promise<void> | undefined;
+    let retryTimer: NodeJS.Timeout | undefined;
+
+    node.mediaSource = (streamNumber, transcode) => {
+      if (settings.problems.length) return undefined;
+      const sub = streamNumber === 1 && settings.subUrl;
+      const base = sub ? (settings.subUrl as string) : settings.url;
+      const url = withCreds(base);
+      return {
+        key: `${settings.channelId}/${sub ? 'sub' : 'main'}`,
+        url,
+        displayUrl: maskRtspUrl(url),
+        rtspTransport: settings.rtspTransport,
+        ...(transcode && (transcode.video || transcode.audio) ? { transcode } : {}),
+      };
+    };
+    node.channelMessage = () => last;
+
+    if (settings.problems.length) {
+      node.status({ fill: 'red', shape: 'ring', text: shortStatus(settings.problems[0]) });
+      node.error(`invalid configuration: ${settings.problems.join('; ')}`);
+    }
+
+    const baseMessage = (): Omit<ChannelMessage, 'online'> => ({
+      channelId: settings.channelId,
+      name: settings.name,
+      sourceNodeId: node.id,
+      url: maskRtspUrl(withCreds(settings.url)),
+      ...(settings.subUrl ? { subUrl: maskRtspUrl(withCreds(settings.subUrl)) } : {}),
+      ...(typeof def.manufacturer === 'string' && def.manufacturer ? { manufacturer: def.manufacturer } : {}),
+      ...(typeof def.model === 'string' && def.model ? { model: def.model } : {}),
+      ptzType: Number(def.ptzType) || 3,
+    });
+
+    const scheduleRetry = () => {
+      if (closed || !retryMs || retryTimer) return;
+      retryTimer = setTimeout(() => {
+        retryTimer = undefined;
+        void probe(false);
+      }, retryMs);
+    };
+
+    const probe = (always: boolean): Promise<void> => {
+      if (settings.problems.length || closed) return Promise.resolve();
+      if (probing) return probing;
+      if (retryTimer) {
+        clearTimeout(retryTimer);
+        retryTimer = undefined;
+      }
+      node.status({ fill: 'yellow', shape: 'ring', text: 'probing…' });
+      probing = (async () => {
+        let msg: ChannelMessage;
+        try {
+          const ffprobe = locateFfTool('ffprobe', { logger });
+          const result = await new FfProbe({ ffprobe, rtspTransport: settings.rtspTransport, timeoutMs: probeTimeoutMs }).probe(withCreds(settings.url));
+          msg = { ...baseMessage(), online: true, ...(result.video ? { video: result.video } : {}), hasAudio: result.hasAudio, ...(result.audioCodec ? { audioCodec: result.audioCodec } : {}) };
+          if (!closed) node.status({ fill: 'green', shape: 'dot', text: shortStatus(describeProbe(result)) });
+        } catch (e) {
+          const code = e instanceof GatewayError ? e.code : '';
+          const reason = (e as Error).message;
+          msg = { ...baseMessage(), online: false, reason, ...(last?.video ? { video: last.video } : {}) };
+          if (!closed) node.status({ fill: 'red', shape: 'ring', text: shortStatus(`offline: ${SHORT_REASON[code] ?? reason}`) });
+          if (!last || last.online) logger.warn(`camera ${maskRtspUrl(withCreds(settings.url))} is offline: ${reason}`, { channelId: settings.channelId });
+        }
+        const changed = !last || last.online !== msg.online || JSON.stringify(last.video) !== JSON.stringify(msg.video) || last.hasAudio !== msg.hasAudio;
+        last = msg;
+        if (closed) return;
+        if (always || changed) node.send({ topic: 'channel', payload: msg });
+        if (!msg.online) scheduleRetry();
+      })().finally(() => {
+        probing = undefined;
+      });
+      return probing;
+    };
+
+    node.on('input', (msg: NodeMessageInFlow, _send, done) => {
+      const payload: unknown = msg.payload;
+      const command = typeof msg.topic === 'string' && msg.topic ? msg.topic : typeof payload === 'string' ? payload : isRecord(payload) && typeof payload.command === 'string' ? payload.command : '';
+      if (isRecord(payload)) {
+        // A health monitor sends one reconnect stream to every source: take only ours.
+        const forChannel = typeof payload.channelId === 'string' ? payload.channelId : undefined;
+        const forNode = typeof payload.sourceNodeId === 'string' ? payload.sourceNodeId : undefined;
+        if ((forChannel && forChannel !== settings.channelId) || (forNode && forNode !== node.id)) {
+          done();
+          return;
+        }
+      }
+      if (command !== 'reconnect' && command !== 'probe') {
+        done(new Error(`unknown command "${command}": send msg.topic "probe" or "reconnect"`));
+        return;
+      }
+      if (settings.problems.length) {
+        done(new Error(`invalid configuration: ${settings.problems.join('; ')}`));
+        return;
+      }
+      probe(true).then(() => done(), (e: unknown) => done(e as Error));
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = undefined;
+      // ffprobe exits by its own timeout: wait for it so no process outlives the node.
+      const inFlight = probing ?? Promise.resolve();
+      const bound = new Promise((r) => setTimeout(r, probeTimeoutMs + 3000).unref());
+      void Promise.race([inFlight.catch(() => undefined), bound]).then(() => {
+        node.status({});
+        done();
+      });
+    });
+
+    // After every node of the flows exists (Node-RED creates them one by one), so the device it is
+    // wired to receives the first channel message; the timer covers a runtime that never says so.
+    if (!settings.problems.length) {
+      let first = true;
+      const kick = () => {
+        if (!first) return;
+        first = false;
+        RED.events.removeListener('flows:started', kick);
+        clearTimeout(fallback);
+        void probe(true);
+      };
+      const fallback = setTimeout(kick, 1500);
+      RED.events.on('flows:started', kick);
+      node.on('close', () => {
+        first = false;
+        clearTimeout(fallback);
+        RED.events.removeListener('flows:started', kick);
+      });
+    }
+  }
+  RED.nodes.registerType<RtspSourceNode, RtspSourceDef, object, RtspSourceCredentials>('rtsp-source', RtspSource, { credentials: { username: { type: 'text' }, password: { type: 'password' } } });
+};
