@@ -80,7 +80,7 @@ export interface RegistrarOptions {
 }
 
 export class RawSipPlatform {
-  readonly id = '34020000002000000001';
+  readonly id: string;
   readonly domain = '3402000000';
   udp?: dgram.Socket;
   tcp?: net.Server;
@@ -94,7 +94,9 @@ export class RawSipPlatform {
   private tagSeq = 0;
   private cseq = 100;
 
-  constructor(readonly host = '127.0.0.1') {}
+  constructor(readonly host = '127.0.0.1', id = '34020000002000000001') {
+    this.id = id;
+  }
 
   async start(port = 0, tcp = false): Promise<void> {
     if (tcp) {
