@@ -9,7 +9,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import { LocalConfig } from '../lib/config/gateway-config';
 import { DeviceControlEvent, GbDevice } from '../lib/device/gb-device';
 import { isWildcard, localAddressToward } from '../lib/net/route-address';
-import { ChannelMessage, InviteAnswer, isRecord, readChannelMessage, RegistrationMessage, StreamRequestMessage } from '../lib/node-glue/flow-messages';
+import { ChannelMessage, isRecord, readChannelMessage, RegistrationMessage, StreamRequestMessage } from '../lib/node-glue/flow-messages';
 import { FlowStreamBridge } from '../lib/node-glue/flow-stream-bridge';
 import { DeviceNodeApi, isRegisterNodeApi, RegisterNodeApi } from '../lib/node-glue/node-contracts';
 import { nodeLogger } from '../lib/node-glue/node-logger';
@@ -30,6 +30,8 @@ function failureText(reason: string, status?: number): string {
 export = function register(RED: NodeAPI): void {
   function Gb28181Device(this: Gb28181DeviceNode, def: DeviceDef): void {
     RED.nodes.createNode(this, def);
+    // Node-RED calls the constructor with `this` = the node; the handlers below close over it.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const node = this;
     const logger = nodeLogger(node);
     const { device: deviceConfig, problems } = readDeviceSettings(def);

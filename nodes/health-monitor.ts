@@ -18,6 +18,8 @@ const routed = new WeakSet<object>();
 export = function register(RED: NodeAPI): void {
   function HealthMonitor(this: Node, def: HealthDef): void {
     RED.nodes.createNode(this, def);
+    // Node-RED calls the constructor with `this` = the node; the handlers below close over it.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const node = this;
     const intervalS = Number(def.interval ?? 10);
     const stallS = Number(def.stallAfter ?? 10);

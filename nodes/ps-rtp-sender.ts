@@ -39,6 +39,8 @@ function formatRate(bps: number): string {
 export = function register(RED: NodeAPI): void {
   function PsRtpSender(this: Node, def: SenderDef): void {
     RED.nodes.createNode(this, def);
+    // Node-RED calls the constructor with `this` = the node; the handlers below close over it.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const node = this;
     const logger = nodeLogger(node);
     const problems: string[] = [];

@@ -36,6 +36,8 @@ const SHORT_REASON: Record<string, string> = {
 export = function register(RED: NodeAPI): void {
   function RtspSource(this: RtspSourceNode, def: RtspSourceDef): void {
     RED.nodes.createNode(this, def);
+    // Node-RED calls the constructor with `this` = the node; the handlers below close over it.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const node = this;
     const logger = nodeLogger(node);
     const settings = readSourceSettings(def);
