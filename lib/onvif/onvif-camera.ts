@@ -14,6 +14,7 @@ import { Logger, silentLogger } from '../logger';
 import { classifyOnvifFailure, OnvifError } from './onvif-error';
 import { asList, asRecord, asText, soapBodyOf, soapText, tokenOf, xmlText } from './onvif-reply';
 import { PtzVelocity } from './ptz-velocity';
+import { installWsSecurityHeader } from './ws-security-header';
 
 export interface OnvifCameraOptions {
   /** Who this is, for logs and error context (the camera's name or channel). */
@@ -121,6 +122,9 @@ export class OnvifCamera extends EventEmitter {
       // Service XAddrs often name an address we cannot reach (NAT, a second NIC): keep ours.
       preserveAddress: true,
     });
+    if (!installWsSecurityHeader(this.cam, options.username, options.password)) {
+      this.logger.warn('onvif package without _envelopeHeader: using its own WS-Security header (ASCII passwords only)', { camera: this.name });
+    }
     // The package emits 'error' nowhere we call, but an EventEmitter without a listener would throw.
     this.cam.on('error', (e: unknown) => this.logger.debug('onvif package error event', { camera: this.name, error: String(e) }));
   }
