@@ -1,0 +1,60 @@
+/**
+ * What the demo's platform does on its own, so `npm start` shows a live stream without a real WVP:
+ * when the device registers, read its catalog, INVITE the first camera channel over UDP and log the
+ * media it receives every 10 s. A re-registration starts over.
+ */
+import { InviteSession, PlatformEmulator, RegisteredDevice } from './platform-emulator';
+
+export interface DemoPlatformScriptOptions {
+  deviceId: string;
+  log: (line: string) => void;
+  /** Seconds between media reports (default 10). */
+  reportEverySeconds?: number;
+}
+
+export interface DemoPlatformScript {
+  stop(): Promise<void>;
+}
+
+export function startDemoPlatformScript(platform: PlatformEmulator, options: DemoPlatformScriptOptions): DemoPlatformScript {
+  let session: InviteSession | undefined;
+  let stopped = false;
+  const report = setInterval(() => {
+    if (!session || session.isEnded) return;
+    options.log(`media from ${session.channelId}: ${session.packets.length} RTP packets, ${session.psBytes} PS bytes`);
+  }, (options.reportEverySeconds ?? 10) * 1000);
+  report.unref();
+
+  const play = async (dev: RegisteredDevice): Promise<void> => {
+    options.log(`device ${dev.deviceId} registered from ${dev.address}:${dev.port} (${dev.transport})`);
+    const catalog = await platform.queryCatalog(dev.deviceId);
+    options.log(`catalog: ${catalog.items.map((i) => `${i.DeviceID} ${i.Name ?? ''} ${i.Status ?? ''}`).join('; ') || 'empty'}`);
+    const channel = catalog.items.find((i) => /^\d{20}$/.test(i.DeviceID ?? '') && (i.DeviceID ?? '').substring(10, 13) === '132')
+      ?? catalog.items.find((i) => /^\d{20}$/.test(i.DeviceID ?? ''));
+    if (!channel || stopped) return;
+    if (session && !session.isEnded) await session.bye().catch(() => undefined);
+    session = await platform.invite(dev.deviceId, channel.DeviceID, { transport: 'udp' });
+    options.log(`playing ${channel.DeviceID} (ssrc ${session.ssrc}, call ${session.callId})`);
+    session.once('bye', () => options.log(`device ended the stream of ${channel.DeviceID}`));
+  };
+
+  const onRegister = (dev: RegisteredDevice): void => {
+    if (dev.deviceId !== options.deviceId || stopped) return;
+    play(dev).catch((e: unknown) => options.log(`demo platform: ${e instanceof Error ? e.message : String(e)}`));
+  };
+  const onUnregister = (dev: RegisteredDevice): void => {
+    if (dev.deviceId === options.deviceId) options.log(`device ${dev.deviceId} unregistered`);
+  };
+  platform.on('register', onRegister);
+  platform.on('unregister', onUnregister);
+
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(report);
+      platform.off('register', onRegister);
+      platform.off('unregister', onUnregister);
+      if (session && !session.isEnded) await session.bye().catch(() => undefined);
+    },
+  };
+}

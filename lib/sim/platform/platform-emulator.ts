@@ -1,0 +1,812 @@
+/**
+ * A small GB28181 platform that behaves on the wire like WVP-GB28181-pro, for our tests, the demo and
+ * the benchmarks. It registers devices (RegisterRequestProcessor + DigestServerAuthenticationHelper),
+ * answers keepalives, queries them (SIPCommander), aggregates multi-part answers
+ * (CatalogResponseMessageHandler, RecordInfoResponseMessageHandler), INVITEs channels with WVP's SDP and
+ * receives the PS-over-RTP the device sends. It imports nothing from the device side.
+ */
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { Logger, silentLogger } from '../../logger';
+import { GatewayError } from '../../errors';
+import { PlatformSipTransport, SipPeer, SipTransportKind } from './platform-sip-transport';
+import {
+  addressUri, headerParam, headerValue, headerValues, SipHeaderField, SipMessage, SipRequest, SipResponse, uriUser,
+} from './sip-text-codec';
+import { digestChallenge, verifyDigestResponse } from './platform-digest';
+import { buildPlatformXml, decodeManscdpBody, encodeManscdpBody, ManscdpDocument, parseManscdp, PlatformCharset } from './manscdp-body';
+import { buildWvpOffer, InviteSessionType, MediaTransportMode, parseAnswerSdp } from './wvp-sdp';
+import { RtpPsReceiver } from './rtp-ps-receiver';
+import { DialogRequestSender, InviteSession } from './invite-session';
+
+export { InviteSession } from './invite-session';
+export type { RtpPacketRecord } from './rtp-ps-receiver';
+export type { MediaTransportMode, InviteSessionType } from './wvp-sdp';
+
+export interface PlatformEmulatorOptions {
+  host?: string;
+  port?: number;
+  transport?: SipTransportKind;
+  serverId?: string;
+  domain?: string;
+  /** undefined or '' = no challenge (WVP with an empty sip.password accepts any device). */
+  password?: string;
+  /** qop="auth" in the challenge (default true). */
+  qop?: boolean;
+  /** How device bodies are decoded and ours encoded, like WVP's per-device charset (default GB2312). */
+  charset?: PlatformCharset;
+  /** c=/o= address in our INVITEs (default host). */
+  sdpIp?: string;
+  mediaPortRange?: [number, number];
+  /** After a first registration, query DeviceInfo, ConfigDownload/BasicParam and Catalog as WVP does (default true). */
+  autoQuery?: boolean;
+  /** User-Agent of our requests and responses. */
+  userAgent?: string;
+  logger?: Logger;
+}
+
+export type CatalogItem = Record<string, string>;
+export type RecordItem = Record<string, string>;
+
+export interface CatalogResult {
+  sn: number;
+  sumNum: number;
+  items: CatalogItem[];
+  messages: number;
+}
+
+export interface RecordInfoResult {
+  sn: number;
+  sumNum: number;
+  items: RecordItem[];
+  messages: number;
+}
+
+export interface RegisteredDevice {
+  deviceId: string;
+  /** Where we send requests: Via received/rport, else the packet source (WVP SipUtils#getRemoteAddressFromRequest). */
+  address: string;
+  port: number;
+  transport: SipTransportKind;
+  expires: number;
+  callId: string;
+  registeredAt: number;
+  lastKeepalive?: number;
+  /** Results of the automatic queries after registration (autoQuery). */
+  deviceInfo?: Record<string, string>;
+  basicParam?: Record<string, string>;
+  catalog?: CatalogResult;
+}
+
+export interface InviteOptions {
+  transport: MediaTransportMode;
+  sessionType?: InviteSessionType;
+  /** Unix seconds for Playback/Download t=. */
+  startTime?: number;
+  endTime?: number;
+  downloadSpeed?: number;
+  streamNumber?: 0 | 1;
+  /** File path or stream receiving the RTP payloads (MPEG-PS). */
+  output?: string | NodeJS.WritableStream;
+  /** Wait for the final response (default 10000 ms, WVP play-timeout). */
+  timeoutMs?: number;
+}
+
+export interface DeviceControlResult {
+  status: number;
+  response?: Record<string, string>;
+}
+
+export interface PlatformEmulatorEvents {
+  register: [device: RegisteredDevice];
+  unregister: [device: RegisteredDevice];
+  keepalive: [device: RegisteredDevice];
+  message: [deviceId: string, cmdType: string, fields: Record<string, string>, rawBody: string];
+  bye: [callId: string];
+  request: [method: string, msg: SipRequest];
+  'sdp-problem': [callId: string, problems: string[]];
+  'manscdp-problem': [deviceId: string, problem: string];
+  /** Outcome of one automatic query after registration. */
+  'auto-query': [deviceId: string, query: 'DeviceInfo' | 'BasicParam' | 'Catalog', error?: Error];
+}
+
+interface ClientTransaction {
+  method: string;
+  resolve: (res: SipResponse) => void;
+  reject: (e: Error) => void;
+  timeout: NodeJS.Timeout;
+  retransmit?: NodeJS.Timeout;
+}
+
+interface PendingAnswer {
+  onDocument: (doc: ManscdpDocument) => void;
+}
+
+const SIP_T1 = 500;
+const SIP_T2 = 4000;
+const RESPONSE_CACHE_MS = 32_000;
+const CATALOG_PART_GAP_MS = 5000;
+
+const token = (bytes = 8): string => randomBytes(bytes).toString('hex');
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+
+/** WVP's GbSipDate: local `yyyy-MM-ddTHH:mm:ss.SSS` (GB28181-2016 §9.1.2.2 time sync). */
+export function gbSipDate(d = new Date()): string {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> implements DialogRequestSender {
+  readonly host: string;
+  readonly serverId: string;
+  readonly domain: string;
+  readonly transportKind: SipTransportKind;
+  private readonly opts: PlatformEmulatorOptions;
+  private readonly logger: Logger;
+  private readonly transport: PlatformSipTransport;
+  private readonly registry = new Map<string, RegisteredDevice>();
+  private readonly transactions = new Map<string, ClientTransaction>();
+  private readonly responseCache = new Map<string, { bytes: SipResponse; to: SipPeer; at: number }>();
+  private readonly pendingAnswers = new Map<string, PendingAnswer>();
+  private readonly sessions = new Map<string, InviteSession>();
+  private readonly usedSn = new Set<number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private cseq = 1;
+  private ssrcSeq = 0;
+  private started = false;
+
+  constructor(options: PlatformEmulatorOptions = {}) {
+    super();
+    this.opts = options;
+    this.host = options.host ?? '127.0.0.1';
+    this.serverId = options.serverId ?? '34020000002000000001';
+    this.domain = options.domain ?? '3402000000';
+    this.transportKind = options.transport ?? 'udp';
+    this.logger = options.logger ?? silentLogger;
+    this.transport = new PlatformSipTransport(this.transportKind, this.host, this.logger);
+    this.transport.on('message', (msg, source) => this.onMessage(msg, source));
+  }
+
+  get port(): number {
+    return this.transport.port;
+  }
+
+  private get charset(): PlatformCharset {
+    return this.opts.charset ?? 'GB2312';
+  }
+
+  async start(): Promise<{ port: number }> {
+    const port = await this.transport.start(this.opts.port ?? 0);
+    this.started = true;
+    this.logger.info('platform emulator listening', { peer: `${this.host}:${port}`, transport: this.transportKind });
+    return { port };
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const [branch, tx] of this.transactions) {
+      clearTimeout(tx.timeout);
+      if (tx.retransmit) clearTimeout(tx.retransmit);
+      tx.reject(new GatewayError('PLATFORM_STOPPED', `platform stopped before the answer to ${tx.method}`, { key: branch }));
+    }
+    this.transactions.clear();
+    for (const s of [...this.sessions.values()]) s.close();
+    this.sessions.clear();
+    this.pendingAnswers.clear();
+    await this.transport.stop();
+  }
+
+  devices(): RegisteredDevice[] {
+    return [...this.registry.values()].map((d) => ({ ...d }));
+  }
+
+  device(deviceId: string): RegisteredDevice | undefined {
+    const d = this.registry.get(deviceId);
+    return d ? { ...d } : undefined;
+  }
+
+  /** Resolves with the first event `name` whose arguments satisfy `predicate`. */
+  waitForEvent<K extends keyof PlatformEmulatorEvents>(name: K, predicate?: (...args: PlatformEmulatorEvents[K]) => boolean, timeoutMs = 10_000): Promise<PlatformEmulatorEvents[K]> {
+    return new Promise((resolve, reject) => {
+      const listener = (...args: PlatformEmulatorEvents[K]): void => {
+        if (predicate && !predicate(...args)) return;
+        clearTimeout(timer);
+        this.off(name, listener as never);
+        resolve(args);
+      };
+      const timer = setTimeout(() => {
+        this.off(name, listener as never);
+        reject(new GatewayError('PLATFORM_WAIT_TIMEOUT', `no '${String(name)}' event within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.on(name, listener as never);
+    });
+  }
+
+  async waitForRegistration(deviceId: string, timeoutMs = 10_000): Promise<RegisteredDevice> {
+    const known = this.registry.get(deviceId);
+    if (known) return { ...known };
+    const [dev] = await this.waitForEvent('register', (d) => d.deviceId === deviceId, timeoutMs);
+    return dev;
+  }
+
+  // ---------------------------------------------------------------- incoming
+
+  private onMessage(msg: SipMessage, source: SipPeer): void {
+    if (!this.started) return;
+    if (msg.kind === 'response') {
+      this.onResponse(msg);
+      return;
+    }
+    const cacheKey = this.requestKey(msg);
+    const cached = cacheKey ? this.responseCache.get(cacheKey) : undefined;
+    if (cached) {
+      // A retransmitted request: RFC 3261 §17.2 says resend the last response, do not reprocess.
+      void this.transport.send(cached.bytes, cached.to).catch(() => undefined);
+      return;
+    }
+    this.emit('request', msg.method, msg);
+    try {
+      switch (msg.method) {
+        case 'REGISTER':
+          this.onRegister(msg, source);
+          break;
+        case 'MESSAGE':
+          this.onManscdpMessage(msg, source);
+          break;
+        case 'BYE':
+          this.onBye(msg, source);
+          break;
+        case 'ACK':
+          break;
+        case 'NOTIFY':
+        case 'OPTIONS':
+        case 'INFO':
+          this.respond(msg, source, 200, 'OK');
+          break;
+        default:
+          this.respond(msg, source, 405, 'Method Not Allowed');
+      }
+    } catch (e) {
+      this.logger.warn('platform failed on a request', { method: msg.method, error: String(e) });
+      this.respond(msg, source, 400, 'Bad Request');
+    }
+  }
+
+  private requestKey(req: SipRequest): string | undefined {
+    const via = headerValues(req, 'Via')[0];
+    const branch = via ? headerParam(via, 'branch') : undefined;
+    if (!branch || req.method === 'ACK') return undefined;
+    return `${branch}|${req.method}|${headerValue(req, 'Call-ID') ?? ''}`;
+  }
+
+  private respond(req: SipRequest, source: SipPeer, status: number, reason: string, extra: SipHeaderField[] = [], body?: Buffer): void {
+    const vias = headerValues(req, 'Via');
+    const headers: SipHeaderField[] = vias.map((v, i) => ({ name: 'Via', value: i === 0 ? this.stampVia(v, source) : v }));
+    const from = headerValue(req, 'From');
+    let to = headerValue(req, 'To') ?? '';
+    if (status > 100 && to && headerParam(to, 'tag') === undefined) to += `;tag=${token(4)}`;
+    if (from) headers.push({ name: 'From', value: from });
+    headers.push({ name: 'To', value: to });
+    headers.push({ name: 'Call-ID', value: headerValue(req, 'Call-ID') ?? '' });
+    headers.push({ name: 'CSeq', value: headerValue(req, 'CSeq') ?? '' });
+    headers.push(...extra);
+    headers.push({ name: 'User-Agent', value: this.userAgent });
+    const res: SipResponse = { kind: 'response', status, reason, headers, body: body ?? Buffer.alloc(0) };
+    const key = this.requestKey(req);
+    if (key && status >= 200) {
+      const now = Date.now();
+      for (const [k, v] of this.responseCache) if (now - v.at > RESPONSE_CACHE_MS) this.responseCache.delete(k);
+      this.responseCache.set(key, { bytes: res, to: source, at: now });
+    }
+    void this.transport.send(res, source).catch((e: unknown) => this.logger.warn('platform could not send a response', { status, error: String(e) }));
+  }
+
+  /** RFC 3581 §4: received= and rport= on the top Via of what we answer. */
+  private stampVia(via: string, source: SipPeer): string {
+    let out = via;
+    if (headerParam(via, 'rport') !== undefined) out = out.replace(/;\s*rport(=\d*)?/i, `;rport=${source.port}`);
+    if (headerParam(via, 'received') === undefined) out += `;received=${source.address}`;
+    return out;
+  }
+
+  private get userAgent(): string {
+    return this.opts.userAgent ?? 'WVP-Pro emulator';
+  }
+
+  /** WVP SipUtils#getRemoteAddressFromRequest with sipUseSourceIpAsRemoteAddress=false. */
+  private remoteAddress(req: SipRequest, source: SipPeer): SipPeer {
+    const via = headerValues(req, 'Via')[0] ?? '';
+    const received = headerParam(via, 'received');
+    const rport = headerParam(via, 'rport');
+    const sentBy = /^SIP\/2\.0\/\w+\s+([^;:\s]+)(?::(\d+))?/i.exec(via);
+    const address = received || (rport !== undefined ? source.address : sentBy?.[1] ?? source.address);
+    let port: number;
+    if (rport !== undefined && /^\d+$/.test(rport)) port = Number(rport);
+    else if (rport !== undefined) port = source.port;
+    else port = sentBy?.[2] ? Number(sentBy[2]) : 5060;
+    return { address, port };
+  }
+
+  private onRegister(req: SipRequest, source: SipPeer): void {
+    const deviceId = uriUser(addressUri(headerValue(req, 'From') ?? '')) ?? '';
+    // UserSetting.deviceIdStrict (default on): a device ID that is not 20 digits is refused.
+    if (!/^\d{20}$/.test(deviceId)) {
+      this.respond(req, source, 403, 'Forbidden');
+      return;
+    }
+    const expiresRaw = headerValue(req, 'Expires');
+    const expires = expiresRaw !== undefined && /^\d+$/.test(expiresRaw.trim()) ? Number(expiresRaw.trim()) : undefined;
+    const callId = headerValue(req, 'Call-ID') ?? '';
+    const known = this.registry.get(deviceId);
+    const okHeaders = (): SipHeaderField[] => {
+      const h: SipHeaderField[] = [{ name: 'Date', value: gbSipDate() }];
+      const contact = headerValue(req, 'Contact');
+      if (contact) h.push({ name: 'Contact', value: contact });
+      h.push({ name: 'Expires', value: String(expires ?? 0) });
+      return h;
+    };
+    const remote = this.remoteAddress(req, source);
+    const transport: SipTransportKind = /^SIP\/2\.0\/TCP/i.test(headerValues(req, 'Via')[0] ?? '') ? 'tcp' : 'udp';
+
+    if (known && known.callId === callId) {
+      // A refresh is recognised by the stored Call-ID alone and gets no challenge.
+      if (expires === undefined) {
+        this.respond(req, source, 400, 'Bad Request');
+        return;
+      }
+      this.respond(req, source, 200, 'OK', okHeaders());
+      if (expires === 0) this.unregister(deviceId);
+      else Object.assign(known, { expires, address: remote.address, port: remote.port, transport });
+      return;
+    }
+    const password = this.opts.password;
+    const authorization = headerValue(req, 'Authorization');
+    if (password && authorization === undefined) {
+      this.respond(req, source, 401, 'Unauthorized', [{ name: 'WWW-Authenticate', value: digestChallenge(this.domain, this.opts.qop !== false) }]);
+      return;
+    }
+    if (password && authorization !== undefined && !verifyDigestResponse(req.method, authorization, password)) {
+      this.respond(req, source, 403, 'wrong password');
+      return;
+    }
+    if (expires === undefined) {
+      this.respond(req, source, 400, 'Bad Request');
+      return;
+    }
+    this.respond(req, source, 200, 'OK', okHeaders());
+    if (expires === 0) {
+      this.unregister(deviceId);
+      return;
+    }
+    const device: RegisteredDevice = { deviceId, address: remote.address, port: remote.port, transport, expires, callId, registeredAt: Date.now() };
+    this.registry.set(deviceId, device);
+    this.logger.info('device registered', { deviceId, peer: `${remote.address}:${remote.port}` });
+    this.emit('register', { ...device });
+    if (this.opts.autoQuery !== false) this.later(() => void this.runAutoQueries(deviceId), 0);
+  }
+
+  private unregister(deviceId: string): void {
+    const dev = this.registry.get(deviceId);
+    if (!dev) return;
+    this.registry.delete(deviceId);
+    this.emit('unregister', { ...dev });
+  }
+
+  private later(fn: () => void, ms: number): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+    return t;
+  }
+
+  /** What WVP does on a first registration (DeviceServiceImpl#online): DeviceInfo, BasicParam, then Catalog. */
+  private async runAutoQueries(deviceId: string): Promise<void> {
+    const steps: Array<['DeviceInfo' | 'BasicParam' | 'Catalog', () => Promise<void>]> = [
+      ['DeviceInfo', async () => this.store(deviceId, { deviceInfo: await this.queryDeviceInfo(deviceId) })],
+      ['BasicParam', async () => this.store(deviceId, { basicParam: await this.queryBasicParam(deviceId) })],
+      ['Catalog', async () => this.store(deviceId, { catalog: await this.queryCatalog(deviceId) })],
+    ];
+    for (const [name, step] of steps) {
+      if (!this.started || !this.registry.has(deviceId)) return;
+      try {
+        await step();
+        this.emit('auto-query', deviceId, name);
+      } catch (e) {
+        this.logger.debug('auto query failed', { deviceId, query: name, error: String(e) });
+        this.emit('auto-query', deviceId, name, e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+  }
+
+  private store(deviceId: string, patch: Partial<RegisteredDevice>): void {
+    const dev = this.registry.get(deviceId);
+    if (dev) Object.assign(dev, patch);
+  }
+
+  private onManscdpMessage(req: SipRequest, source: SipPeer): void {
+    const callId = headerValue(req, 'Call-ID') ?? '';
+    const fromUser = uriUser(addressUri(headerValue(req, 'From') ?? '')) ?? '';
+    const session = this.sessions.get(callId);
+    const raw = decodeManscdpBody(req.body, this.charset);
+    let doc: ManscdpDocument;
+    try {
+      doc = parseManscdp(raw);
+    } catch (e) {
+      this.emit('manscdp-problem', fromUser, String(e));
+      this.respond(req, source, 400, 'Bad Request');
+      return;
+    }
+    if (session) {
+      // In-dialog MESSAGE (MediaStatus 121 in the INVITE's Call-ID, notes §8.5): found by Call-ID.
+      this.respond(req, source, 200, 'OK');
+      session.emit('message', doc.cmdType, doc.fields, raw);
+      this.emit('message', session.deviceId, doc.cmdType, doc.fields, raw);
+      return;
+    }
+    const device = this.registry.get(fromUser);
+    if (!device) {
+      // MessageRequestProcessor: a MESSAGE from an unknown device gets 404.
+      this.respond(req, source, 404, `device ${fromUser} not found`);
+      return;
+    }
+    this.respond(req, source, 200, 'OK');
+    if (doc.cmdType === 'Keepalive' && doc.root === 'Notify') {
+      device.lastKeepalive = Date.now();
+      const remote = this.remoteAddress(req, source);
+      device.address = remote.address;
+      device.port = remote.port;
+      this.emit('keepalive', { ...device });
+    }
+    this.emit('message', fromUser, doc.cmdType, doc.fields, raw);
+    if (doc.root === 'Response') this.pendingAnswers.get(`${fromUser}|${doc.cmdType}|${doc.sn}`)?.onDocument(doc);
+  }
+
+  private onBye(req: SipRequest, source: SipPeer): void {
+    const callId = headerValue(req, 'Call-ID') ?? '';
+    const session = this.sessions.get(callId);
+    if (!session) {
+      this.respond(req, source, 481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    this.respond(req, source, 200, 'OK');
+    session.handleRemoteBye();
+    this.emit('bye', callId);
+  }
+
+  private onResponse(res: SipResponse): void {
+    const via = headerValues(res, 'Via')[0] ?? '';
+    const branch = headerParam(via, 'branch') ?? '';
+    const tx = this.transactions.get(branch);
+    if (!tx) {
+      // A retransmitted 2xx to an INVITE whose ACK was lost: ACK again (RFC 3261 §13.2.2.4).
+      const session = this.sessions.get(headerValue(res, 'Call-ID') ?? '');
+      if (session && res.status >= 200 && res.status < 300 && /INVITE/i.test(headerValue(res, 'CSeq') ?? '')) {
+        const dev = this.registry.get(session.deviceId);
+        if (dev) void this.transport.send(session.ack, dev).catch(() => undefined);
+      }
+      return;
+    }
+    if (res.status < 200) {
+      if (tx.retransmit) clearTimeout(tx.retransmit);
+      tx.retransmit = undefined;
+      return;
+    }
+    this.transactions.delete(branch);
+    clearTimeout(tx.timeout);
+    if (tx.retransmit) clearTimeout(tx.retransmit);
+    tx.resolve(res);
+  }
+
+  // ---------------------------------------------------------------- outgoing
+
+  private viaHeader(branch: string): SipHeaderField {
+    return { name: 'Via', value: `SIP/2.0/${this.transportKind.toUpperCase()} ${this.host}:${this.port};rport;branch=${branch}` };
+  }
+
+  private requireDevice(deviceId: string): RegisteredDevice {
+    const dev = this.registry.get(deviceId);
+    if (!dev) throw new GatewayError('PLATFORM_UNKNOWN_DEVICE', `device ${deviceId} is not registered`, { deviceId });
+    return dev;
+  }
+
+  /** Sends a request as a client transaction; on UDP retransmits with T1 doubling (RFC 3261 §17.1). */
+  private sendRequest(req: SipRequest, to: SipPeer, timeoutMs: number): Promise<SipResponse> {
+    const via = headerValues(req, 'Via')[0] ?? '';
+    const branch = headerParam(via, 'branch') ?? '';
+    return new Promise<SipResponse>((resolve, reject) => {
+      const tx: ClientTransaction = {
+        method: req.method,
+        resolve,
+        reject,
+        timeout: setTimeout(() => {
+          this.transactions.delete(branch);
+          if (tx.retransmit) clearTimeout(tx.retransmit);
+          reject(new GatewayError('PLATFORM_REQUEST_TIMEOUT', `no final answer to ${req.method} within ${timeoutMs} ms`, { callId: headerValue(req, 'Call-ID'), peer: `${to.address}:${to.port}` }));
+        }, timeoutMs),
+      };
+      this.transactions.set(branch, tx);
+      const fire = (interval: number): void => {
+        if (this.transportKind === 'udp') {
+          tx.retransmit = setTimeout(() => {
+            if (!this.transactions.has(branch)) return;
+            void this.transport.send(req, to).catch(() => undefined);
+            fire(req.method === 'INVITE' ? interval * 2 : Math.min(interval * 2, SIP_T2));
+          }, interval);
+        }
+      };
+      this.transport.send(req, to).then(() => fire(SIP_T1), (e: unknown) => {
+        this.transactions.delete(branch);
+        clearTimeout(tx.timeout);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      });
+    });
+  }
+
+  private newSn(): number {
+    for (;;) {
+      const sn = Math.floor((Math.random() * 9 + 1) * 100000);
+      if (!this.usedSn.has(sn)) {
+        this.usedSn.add(sn);
+        if (this.usedSn.size > 10000) this.usedSn.clear();
+        return sn;
+      }
+    }
+  }
+
+  /** A MANSCDP MESSAGE as SIPRequestHeaderProvider#createMessageRequest writes it. */
+  private buildMessage(dev: RegisteredDevice, xml: string): SipRequest {
+    const target = `sip:${dev.deviceId}@${dev.address}:${dev.port}`;
+    return {
+      kind: 'request', method: 'MESSAGE', uri: target,
+      headers: [
+        this.viaHeader(`z9hG4bK${token()}`),
+        { name: 'From', value: `<sip:${this.serverId}@${this.domain}>;tag=${token(4)}` },
+        { name: 'To', value: `<${target}>` },
+        { name: 'Call-ID', value: `${token(16)}@${this.host}` },
+        { name: 'CSeq', value: `${this.cseq++} MESSAGE` },
+        { name: 'Max-Forwards', value: '70' },
+        { name: 'User-Agent', value: this.userAgent },
+        { name: 'Content-Type', value: 'Application/MANSCDP+xml' },
+      ],
+      body: encodeManscdpBody(xml, this.charset),
+    };
+  }
+
+  /**
+   * Sends a query and feeds every matching `<Response>` (same device, CmdType and SN) to `onDocument`
+   * until it calls `done`. The SIP 200 must come within `sipTimeoutMs` as in WVP's SIPSender.
+   */
+  private async query<T>(deviceId: string, root: 'Query' | 'Control', cmdType: string, target: string, extra: Record<string, string>, timeoutMs: number,
+    collect: (doc: ManscdpDocument, done: (v: T) => void, fail: (e: Error) => void, sn: number) => void, onTimeout?: () => T | undefined): Promise<T> {
+    const dev = this.requireDevice(deviceId);
+    const sn = this.newSn();
+    const key = `${deviceId}|${cmdType}|${sn}`;
+    const result = new Promise<T>((resolve, reject) => {
+      const timer = this.later(() => {
+        this.pendingAnswers.delete(key);
+        const partial = onTimeout?.();
+        if (partial !== undefined) resolve(partial);
+        else reject(new GatewayError('PLATFORM_QUERY_TIMEOUT', `no ${cmdType} answer within ${timeoutMs} ms`, { deviceId, key: String(sn) }));
+      }, timeoutMs);
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.timers.delete(timer);
+        this.pendingAnswers.delete(key);
+      };
+      this.pendingAnswers.set(key, {
+        onDocument: (doc) => collect(doc, (v) => { finish(); resolve(v); }, (e) => { finish(); reject(e); }, sn),
+      });
+    });
+    result.catch(() => undefined);
+    const res = await this.sendRequest(this.buildMessage(dev, buildPlatformXml(root, cmdType, sn, target, extra, this.charset)), dev, Math.min(timeoutMs, 4000))
+      .catch((e: unknown) => {
+        this.pendingAnswers.delete(key);
+        throw e;
+      });
+    if (res.status < 200 || res.status >= 300) {
+      this.pendingAnswers.delete(key);
+      throw new GatewayError('PLATFORM_QUERY_REJECTED', `${cmdType} query answered ${res.status} ${res.reason}`, { deviceId, status: res.status });
+    }
+    return result;
+  }
+
+  /** Catalog (CatalogResponseMessageHandler): parts aggregated by SN until SumNum, at most 5 s between parts. */
+  queryCatalog(deviceId: string, timeoutMs = 30_000): Promise<CatalogResult> {
+    let items: CatalogItem[] = [];
+    let messages = 0;
+    let sumNum = -1;
+    let lastSn = 0;
+    let gapTimer: NodeJS.Timeout | undefined;
+    return this.query<CatalogResult>(deviceId, 'Query', 'Catalog', deviceId, {}, timeoutMs, (doc, done, _fail, sn) => {
+      messages++;
+      lastSn = sn;
+      sumNum = Number((doc.fields.SumNum ?? '0').trim());
+      items = items.concat(doc.items);
+      if (gapTimer) clearTimeout(gapTimer);
+      const result = (): CatalogResult => ({ sn, sumNum, items, messages });
+      if (items.length >= sumNum) done(result());
+      else gapTimer = this.later(() => done(result()), CATALOG_PART_GAP_MS);
+    }, () => (messages > 0 ? { sn: lastSn, sumNum, items, messages } : undefined));
+  }
+
+  /** RecordInfo (RecordInfoResponseMessageHandler): unique by StartTime+EndTime, complete at SumNum. */
+  queryRecordInfo(deviceId: string, channelId: string, start: string, end: string, timeoutMs = 15_000): Promise<RecordInfoResult> {
+    const byKey = new Map<string, RecordItem>();
+    let messages = 0;
+    return this.query<RecordInfoResult>(deviceId, 'Query', 'RecordInfo', channelId,
+      { StartTime: start, EndTime: end, Secrecy: '0', Type: 'all' }, timeoutMs, (doc, done, _fail, sn) => {
+        messages++;
+        const sumNum = Number((doc.fields.SumNum ?? '0').trim());
+        const keys = doc.items.filter((i) => i.DeviceID).map((i) => `${i.StartTime}|${i.EndTime}`);
+        if (new Set(keys).size !== keys.length) {
+          // Collectors.toMap throws on a duplicate inside one MESSAGE: WVP loses the whole MESSAGE.
+          this.emit('manscdp-problem', deviceId, `RecordInfo SN ${sn}: duplicate StartTime+EndTime inside one MESSAGE, message dropped`);
+          return;
+        }
+        for (const item of doc.items) if (item.DeviceID) byKey.set(`${item.StartTime}|${item.EndTime}`, item);
+        if (byKey.size >= sumNum) done({ sn, sumNum, items: [...byKey.values()], messages });
+      });
+  }
+
+  private querySimple(deviceId: string, cmdType: string, extra: Record<string, string> = {}, timeoutMs = 5000): Promise<Record<string, string>> {
+    return this.query<Record<string, string>>(deviceId, 'Query', cmdType, deviceId, extra, timeoutMs, (doc, done) => done({ ...doc.fields }));
+  }
+
+  queryDeviceInfo(deviceId: string, timeoutMs = 5000): Promise<Record<string, string>> {
+    return this.querySimple(deviceId, 'DeviceInfo', {}, timeoutMs);
+  }
+
+  queryDeviceStatus(deviceId: string, timeoutMs = 5000): Promise<Record<string, string>> {
+    return this.querySimple(deviceId, 'DeviceStatus', {}, timeoutMs);
+  }
+
+  /** ConfigDownload/BasicParam; the BasicParam children are returned without their prefix, next to Result/SN/DeviceID. */
+  async queryBasicParam(deviceId: string, timeoutMs = 5000): Promise<Record<string, string>> {
+    const fields = await this.querySimple(deviceId, 'ConfigDownload', { ConfigType: 'BasicParam' }, timeoutMs);
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(fields)) out[k.startsWith('BasicParam.') ? k.slice('BasicParam.'.length) : k] = v;
+    return out;
+  }
+
+  /**
+   * DeviceControl (SIPCommander#frontEndCmd, recordCmd, ...). PTZCmd gets WVP's Info/ControlPriority 5.
+   * Returns the SIP status; a `<Response>` with the same SN is awaited for `responseTimeoutMs`
+   * (default 0 for PTZCmd, which WVP does not wait for, 1000 ms otherwise as for RecordCmd).
+   */
+  async sendDeviceControl(deviceId: string, channelId: string, fields: Record<string, string>, responseTimeoutMs?: number): Promise<DeviceControlResult> {
+    const dev = this.requireDevice(deviceId);
+    const extra: Record<string, string> = { ...fields };
+    if (fields.PTZCmd !== undefined && extra['Info.ControlPriority'] === undefined) extra['Info.ControlPriority'] = '5';
+    const wait = responseTimeoutMs ?? (fields.PTZCmd !== undefined ? 0 : 1000);
+    const sn = this.newSn();
+    const key = `${deviceId}|DeviceControl|${sn}`;
+    let response: Record<string, string> | undefined;
+    let gotResponse: () => void = () => undefined;
+    const responded = new Promise<void>((resolve) => (gotResponse = resolve));
+    this.pendingAnswers.set(key, { onDocument: (doc) => { response = { ...doc.fields }; gotResponse(); } });
+    try {
+      const res = await this.sendRequest(this.buildMessage(dev, buildPlatformXml('Control', 'DeviceControl', sn, channelId, extra, this.charset)), dev, 4000);
+      if (wait > 0 && res.status >= 200 && res.status < 300 && !response) {
+        await Promise.race([responded, new Promise<void>((r) => this.later(r, wait))]);
+      }
+      return { status: res.status, response };
+    } finally {
+      this.pendingAnswers.delete(key);
+    }
+  }
+
+  /** GB28181 SSRC as WVP's SSRCFactory: "0" live / "1" history + domain[3..8) + 4 digits. */
+  private nextSsrc(history: boolean): string {
+    this.ssrcSeq = (this.ssrcSeq % 9999) + 1;
+    return `${history ? '1' : '0'}${this.domain.substring(3, 8)}${String(this.ssrcSeq).padStart(4, '0')}`;
+  }
+
+  /** INVITE as SIPCommander#playStreamCmd/playbackStreamCmd/downloadStreamCmd, then ACK and media. */
+  async invite(deviceId: string, channelId: string, opts: InviteOptions): Promise<InviteSession> {
+    const dev = this.requireDevice(deviceId);
+    const sessionType = opts.sessionType ?? 'Play';
+    const ssrc = this.nextSsrc(sessionType !== 'Play');
+    const sdpIp = this.opts.sdpIp ?? this.host;
+    const receiver = new RtpPsReceiver(opts.transport, this.host, opts.output);
+    const mediaPort = await receiver.open(this.opts.mediaPortRange);
+    const offerSdp = buildWvpOffer({
+      originUser: channelId, channelId, sdpIp, mediaPort, transport: opts.transport, sessionType, ssrc,
+      startTime: opts.startTime, endTime: opts.endTime, downloadSpeed: opts.downloadSpeed, streamNumber: opts.streamNumber,
+    });
+    const callId = `${token(16)}@${this.host}`;
+    const fromTag = token(4);
+    const cseq = this.cseq++;
+    const hostport = `${dev.address}:${dev.port}`;
+    const req: SipRequest = {
+      kind: 'request', method: 'INVITE', uri: `sip:${channelId}@${hostport}`,
+      headers: [
+        this.viaHeader(`z9hG4bK${token()}`),
+        { name: 'From', value: `<sip:${this.serverId}@${this.domain}>;tag=${fromTag}` },
+        { name: 'To', value: `<sip:${channelId}@${hostport}>` },
+        { name: 'Call-ID', value: callId },
+        { name: 'CSeq', value: `${cseq} INVITE` },
+        { name: 'Max-Forwards', value: '70' },
+        { name: 'User-Agent', value: this.userAgent },
+        { name: 'Contact', value: `<sip:${this.serverId}@${this.host}:${this.port}>` },
+        { name: 'Subject', value: `${channelId}:${ssrc},${this.serverId}:0` },
+        { name: 'Content-Type', value: 'APPLICATION/SDP' },
+      ],
+      body: Buffer.from(offerSdp, 'utf8'),
+    };
+    let res: SipResponse;
+    try {
+      res = await this.sendRequest(req, dev, opts.timeoutMs ?? 10_000);
+    } catch (e) {
+      await receiver.close();
+      throw e;
+    }
+    if (res.status < 200 || res.status >= 300) {
+      await receiver.close();
+      throw new GatewayError('PLATFORM_INVITE_REJECTED', `INVITE answered ${res.status} ${res.reason}`, { deviceId, channelId, callId, status: res.status });
+    }
+    const answerSdp = res.body.toString('utf8');
+    const answer = parseAnswerSdp(answerSdp, { transport: opts.transport, ssrc });
+    const toTag = headerParam(headerValue(res, 'To') ?? '', 'tag') ?? '';
+    // InviteResponseProcessor: the ACK's Request-URI user is the o= username of the answer (notes §1.6).
+    const ack: SipRequest = {
+      kind: 'request', method: 'ACK', uri: `sip:${answer.originUser ?? channelId}@${hostport}`,
+      headers: [
+        this.viaHeader(`z9hG4bK${token()}`),
+        { name: 'From', value: `<sip:${this.serverId}@${this.domain}>;tag=${fromTag}` },
+        { name: 'To', value: `<sip:${channelId}@${hostport}>;tag=${toTag}` },
+        { name: 'Call-ID', value: callId },
+        { name: 'CSeq', value: `${cseq} ACK` },
+        { name: 'Max-Forwards', value: '70' },
+        { name: 'User-Agent', value: this.userAgent },
+      ],
+      body: Buffer.alloc(0),
+    };
+    const session = new InviteSession({
+      callId, deviceId, channelId, ssrc, transport: opts.transport, fromTag, toTag, status: res.status, answerSdp, answer, offerSdp, ack, receiver,
+    }, this);
+    this.sessions.set(callId, session);
+    await this.transport.send(ack, dev);
+    if (answer.problems.length) this.emit('sdp-problem', callId, answer.problems);
+    if (opts.transport === 'tcp-active') {
+      // PlayServiceImpl#tcpActiveHandler: connect to the answer's c=/m= right after the 200.
+      const host = answer.connectionIp ?? dev.address;
+      const port = answer.mediaPort ?? 0;
+      try {
+        await receiver.connect(host, port);
+      } catch (e) {
+        session.close();
+        throw e;
+      }
+    }
+    return session;
+  }
+
+  sendInDialog(session: InviteSession, method: 'BYE' | 'INFO', body?: Buffer, contentType?: string): Promise<SipResponse> {
+    const dev = this.requireDevice(session.deviceId);
+    const hostport = `${dev.address}:${dev.port}`;
+    const headers: SipHeaderField[] = [
+      this.viaHeader(`z9hG4bK${token()}`),
+      { name: 'From', value: `<sip:${this.serverId}@${this.domain}>;tag=${session.fromTag}` },
+      { name: 'To', value: `<sip:${session.channelId}@${hostport}>;tag=${session.toTag}` },
+      { name: 'Call-ID', value: session.callId },
+      { name: 'CSeq', value: `${this.cseq++} ${method}` },
+      { name: 'Max-Forwards', value: '70' },
+      { name: 'User-Agent', value: this.userAgent },
+      { name: 'Contact', value: `<sip:${this.serverId}@${this.host}:${this.port}>` },
+    ];
+    if (contentType) headers.push({ name: 'Content-Type', value: contentType });
+    return this.sendRequest({ kind: 'request', method, uri: `sip:${session.channelId}@${hostport}`, headers, body: body ?? Buffer.alloc(0) }, dev, 4000);
+  }
+
+  forgetSession(session: InviteSession): void {
+    if (this.sessions.get(session.callId) === session) this.sessions.delete(session.callId);
+  }
+
+  /** Sessions still open. */
+  openSessions(): InviteSession[] {
+    return [...this.sessions.values()];
+  }
+}
