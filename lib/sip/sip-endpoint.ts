@@ -154,10 +154,11 @@ export class SipEndpoint extends EventEmitter {
     const via = message.headers.via?.[0];
     if (!via) return Promise.reject(new Error('request without Via'));
     const branch = newBranch();
-    via.params = { ...via.params, branch };
+    // A copy with a fresh branch: the caller's message is left as it was (the sip package's send mutates it).
+    const sent: SipMessage = { ...message, headers: { ...message.headers, via: [{ ...via, params: { ...via.params, branch } }, ...(message.headers.via ?? []).slice(1)] } };
     const method = message.method ?? '';
     const id = `${branch}|${method}`;
-    const data = encodeSipMessage(message);
+    const data = encodeSipMessage(sent);
     const callId = message.headers['call-id'];
     return new Promise<SipMessage>((resolve, reject) => {
       const t: ClientTransaction = { resolve, reject, timers: [], provisional: false };

@@ -146,3 +146,30 @@ describe('SIP transport binding', () => {
     await ep.stop();
   });
 });
+
+describe('client transactions', () => {
+  it('leave the request object unchanged, so it can be re-sent with a raised CSeq', async () => {
+    const ep = new SipEndpoint({ protocol: 'udp', bindIp: '127.0.0.1', port: 0 });
+    await ep.start();
+    const peer = dgram.createSocket('udp4');
+    await new Promise<void>((r) => peer.bind(0, '127.0.0.1', () => r()));
+    const branches: string[] = [];
+    peer.on('message', (b, rinfo) => {
+      const text = b.toString('latin1');
+      const via = /Via: (.*)\r\n/.exec(text)?.[1] ?? '';
+      branches.push(/branch=([^;\s]+)/.exec(via)?.[1] ?? '');
+      const head = text.split('\r\n\r\n')[0].split('\r\n').filter((l) => /^(Via|From|To|Call-ID|CSeq):/.test(l));
+      peer.send(Buffer.from(['SIP/2.0 200 OK', ...head, 'Content-Length: 0', '', ''].join('\r\n')), rinfo.port, rinfo.address);
+    });
+    const req = ep.newRequest({ method: 'OPTIONS', uri: 'sip:x@127.0.0.1', from: { uri: 'sip:a@b', tag: 't' }, to: { uri: 'sip:x@b' }, callId: 'c1', cseq: 1 });
+    const before = JSON.stringify(req);
+    const to = { address: '127.0.0.1', port: peer.address().port, protocol: 'udp' as const };
+    assert.equal((await ep.request(req, to, { timeoutMs: 1000 })).status, 200);
+    assert.equal(JSON.stringify(req), before);
+    assert.equal((await ep.request(req, to, { timeoutMs: 1000 })).status, 200);
+    assert.equal(new Set(branches).size, 2, 'a new branch per transaction');
+    assert.equal(req.headers.via?.length, 1);
+    peer.close();
+    await ep.stop();
+  });
+});
