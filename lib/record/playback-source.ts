@@ -16,7 +16,7 @@ import { ErrorContext } from '../errors';
 import { Logger, silentLogger } from '../logger';
 import { AccessUnit, AudioCodec, isVideoCodec } from '../media/access-unit';
 import { RecordSegment } from './record-segment';
-import { RecordingFileReader, audioCodecOfFile } from './recording-file-reader';
+import { RecordingFileReader, playbackAudioCodec } from './recording-file-reader';
 
 /** What a media session needs from any source of access units (CameraFeed has the same shape). */
 export interface AccessUnitSubscriber {
@@ -112,7 +112,7 @@ export class PlaybackSource extends EventEmitter<PlaybackSourceEvents> {
     this.segments = [...options.segments].filter((s) => s.endMs > options.startMs && s.startMs < options.endMs).sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs);
     this.rate = options.mode === 'download' ? clampScale(options.downloadSpeed ?? 1) : 1;
     this.lastEmittedRecMs = options.startMs;
-    this.expectedAudioCodec = this.segments.map((s) => audioCodecOfFile(s.audioCodec)).find((c) => c !== undefined);
+    this.expectedAudioCodec = this.segments.map((s) => playbackAudioCodec(s.audioCodec)).find((c) => c !== undefined);
   }
 
   get mode(): PlaybackMode {

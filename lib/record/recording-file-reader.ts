@@ -3,7 +3,7 @@
  * keyframe at or before the offset), `-copyts` so every timestamp stays the file's own, MPEG-TS on
  * stdout, demuxed by the media side's TsDemuxer and access-unit stages. H.264/H.265 are copied;
  * any other video codec is transcoded to H.264 (libx264 ultrafast). AAC and G.711 audio are kept,
- * other audio dropped. Output is back-pressured: pause() stops reading ffmpeg's stdout.
+ * other audio is transcoded to AAC. Output is back-pressured: pause() stops reading ffmpeg's stdout.
  */
 import { ChildProcessByStdio, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -34,6 +34,12 @@ export function audioCodecOfFile(ffprobeName: string | undefined): AudioCodec | 
   return undefined;
 }
 
+/** The audio codec playback delivers for a file: its own when PS carries it, else AAC (transcoded). */
+export function playbackAudioCodec(ffprobeName: string | undefined): AudioCodec | undefined {
+  if (!ffprobeName) return undefined;
+  return audioCodecOfFile(ffprobeName) ?? 'aac';
+}
+
 /** ffmpeg arguments reading `segment` from `offsetSec` into the file. */
 export function readerArguments(segment: RecordSegment, offsetSec: number): string[] {
   const args = ['-hide_banner', '-nostats', '-nostdin', '-loglevel', 'error'];
@@ -42,6 +48,7 @@ export function readerArguments(segment: RecordSegment, offsetSec: number): stri
   if (videoCodecOfFile(segment.videoCodec)) args.push('-c:v', 'copy');
   else args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-bf', '0', '-g', '25');
   if (audioCodecOfFile(segment.audioCodec)) args.push('-map', '0:a:0', '-c:a', 'copy');
+  else if (segment.audioCodec) args.push('-map', '0:a:0', '-c:a', 'aac', '-b:a', '64k'); // MP3, ADPCM, ...: AAC for the PS muxer
   args.push('-sn', '-dn', '-copyts', '-muxdelay', '0', '-muxpreload', '0', '-f', 'mpegts', 'pipe:1');
   return args;
 }
@@ -59,7 +66,7 @@ export class RecordingFileReader extends EventEmitter<RecordingFileReaderEvents>
 
   constructor(private readonly ffmpegPath: string, readonly segment: RecordSegment, readonly offsetSec: number) {
     super();
-    this.audioCodec = audioCodecOfFile(segment.audioCodec);
+    this.audioCodec = playbackAudioCodec(segment.audioCodec);
     this.demuxer = new TsDemuxer((p) => this.onPes(p));
   }
 

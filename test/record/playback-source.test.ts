@@ -158,6 +158,29 @@ describe('record/PlaybackSource', function () {
     assert.deepEqual(codes, [20, 21, 22, 23, 24, 25, 26, 27].map((s) => codeOfSecond(secondOfDay(`10:00:${s}`))));
   });
 
+  it('keeps G.711 audio and transcodes MP3 audio to AAC', async () => {
+    const dir = path.join(root, 'audio');
+    await makeSegment(path.join(dir, `${DAY}/11-00-00.avi`), secondOfDay('11:00:00'), 2, 'h264', 'pcm_alaw');
+    await makeSegment(path.join(dir, `${DAY}/11-00-02.avi`), secondOfDay('11:00:02'), 2, 'h264', 'libmp3lame');
+    const a = new RecordArchive({ channelId: 'c', folders: [dir], timeZone: TZ, ffprobePath: FFPROBE, watch: false, cacheFile: false });
+    a.start();
+    await a.whenIndexed();
+    const startMs = at('11:00:00');
+    const src = new PlaybackSource({ segments: a.query(startMs, startMs + 4000), startMs, endMs: startMs + 4000, ffmpegPath: FFMPEG, mode: 'download', downloadSpeed: 8 });
+    sources.push(src);
+    assert.equal(src.expectedAudioCodec, 'pcma');
+    const got = collect(src);
+    const end = ended(src);
+    src.start();
+    await end;
+    await a.stop();
+    const first = got.filter((g) => g.recMs < at('11:00:02') && g.au.codec !== 'h264');
+    const second = got.filter((g) => g.recMs >= at('11:00:02') && g.au.codec !== 'h264');
+    assert.ok(first.length > 5 && first.every((g) => g.au.codec === 'pcma'), 'A-law passed through');
+    assert.ok(second.length > 5 && second.every((g) => g.au.codec === 'aac' && g.au.data[0] === 0xff), 'MP3 became ADTS AAC');
+    assert.ok(Math.abs(first.reduce((n, g) => n + g.au.data.length, 0) - 16000) < 1600, 'about 2 s of 8 kHz A-law');
+  });
+
   it('ends at once with no-recordings when the range holds nothing', async () => {
     const src = source('10:00:13', '10:00:19');
     const end = ended(src);

@@ -42,12 +42,12 @@ export function codeOfSecond(sod: number): number {
  * Writes a `seconds`-long H.264 (or MPEG-4 Part 2 with codec 'mpeg4') file whose content shows
  * recording second `startSod` onwards, one keyframe per second.
  */
-export async function makeSegment(file: string, startSod: number, seconds: number, codec: 'h264' | 'mpeg4' = 'h264', aac = false): Promise<void> {
+export async function makeSegment(file: string, startSod: number, seconds: number, codec: 'h264' | 'mpeg4' = 'h264', audio?: 'aac' | 'pcm_alaw' | 'libmp3lame'): Promise<void> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
   const lum = `16+6*mod(floor(T)+${startSod % 36},36)`;
   const enc = codec === 'h264' ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '0'] : ['-c:v', 'mpeg4', '-q:v', '5'];
-  const audioIn = aac ? ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=16000'] : [];
-  const audioOut = aac ? ['-c:a', 'aac', '-b:a', '32k'] : [];
+  const audioIn = audio ? ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${audio === 'pcm_alaw' ? 8000 : 16000}`] : [];
+  const audioOut = audio ? ['-c:a', audio, ...(audio === 'pcm_alaw' ? [] : ['-b:a', '32k'])] : [];
   await run(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `color=c=black:s=64x48:r=${FPS},geq=lum='${lum}':cb=128:cr=128`, ...audioIn,
     '-t', String(seconds), ...enc, '-g', String(FPS), '-keyint_min', String(FPS), '-pix_fmt', 'yuv420p', ...audioOut, file]);
 }

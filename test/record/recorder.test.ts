@@ -44,7 +44,7 @@ describe('record/Recorder', function () {
   before(async () => {
     root = await tempDir('recorder');
     const file = path.join(root, 'camera.mp4');
-    await makeSegment(file, secondOfDay('10:00:00'), 8, 'h264', true);
+    await makeSegment(file, secondOfDay('10:00:00'), 8, 'h264', 'aac');
     const st = await fsp.stat(file);
     const info = await probeRecordFile(FFPROBE, file);
     source = { path: file, relativePath: 'camera.mp4', folder: root, startMs: base, endMs: base + info.durationMs, size: st.size, mtimeMs: st.mtimeMs, startTimeSec: info.startTimeSec, videoCodec: info.videoCodec, audioCodec: info.audioCodec };
