@@ -137,22 +137,25 @@ export class PtzController extends EventEmitter {
       return this.refreshPresets();
     });
     return new Promise<PresetEntry[]>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const err = new OnvifError('ONVIF_TIMEOUT', `GetPresets: no answer within ${this.presetQueryTimeoutMs} ms`, { camera: this.camera.name, action: 'GetPresets' });
+      let settled = false;
+      const fail = (err: OnvifError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
         this.reportFailure('preset query', err);
         reject(err);
+      };
+      const timer = setTimeout(() => {
+        fail(new OnvifError('ONVIF_TIMEOUT', `GetPresets: no answer within ${this.presetQueryTimeoutMs} ms`, { camera: this.camera.name, action: 'GetPresets' }));
       }, this.presetQueryTimeoutMs);
       job.then(
         (r) => {
+          if (settled) return;
+          settled = true;
           clearTimeout(timer);
           resolve(r.status === 'done' ? r.value : this.presets.entries());
         },
-        (e: unknown) => {
-          clearTimeout(timer);
-          const err = classifyOnvifFailure(e, 'GetPresets', { camera: this.camera.name });
-          this.reportFailure('preset query', err);
-          reject(err);
-        },
+        (e: unknown) => fail(classifyOnvifFailure(e, 'GetPresets', { camera: this.camera.name })),
       );
     });
   }

@@ -77,3 +77,88 @@ export function describePtzRequest(r: PtzRequest): string {
       return r.enabled ? `guard position on (preset ${r.presetIndex ?? 'home'}, after ${r.resetTime ?? 'default'} s)` : 'guard position off';
   }
 }
+
+export type PtzRequestCheck = { ok: true; request: PtzRequest } | { ok: false; reason: string };
+
+class RequestProblem extends Error {}
+
+function speedField(o: Record<string, unknown>, key: string, max: number): number {
+  const v = o[key] ?? 0;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw new RequestProblem(`${key} must be an integer 0..${max}`);
+  return v;
+}
+
+function optionalOneOf<T extends string>(o: Record<string, unknown>, key: string, allowed: readonly T[]): T | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  const match = allowed.find((a) => a === v);
+  if (match === undefined) throw new RequestProblem(`${key} must be one of ${allowed.join(', ')}`);
+  return match;
+}
+
+function oneOf<T extends string>(o: Record<string, unknown>, key: string, allowed: readonly T[]): T {
+  const v = optionalOneOf(o, key, allowed);
+  if (v === undefined) throw new RequestProblem(`${key} must be one of ${allowed.join(', ')}`);
+  return v;
+}
+
+function integerIn(o: Record<string, unknown>, key: string, min: number, max: number): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new RequestProblem(`${key} must be an integer ${min}..${max}`);
+  return v;
+}
+
+function parse(o: Record<string, unknown>): PtzRequest {
+  switch (o.kind) {
+    case 'stop':
+      return { kind: 'stop' };
+    case 'move': {
+      const request: PtzMotion = { kind: 'move', panSpeed: speedField(o, 'panSpeed', 255), tiltSpeed: speedField(o, 'tiltSpeed', 255), zoomSpeed: speedField(o, 'zoomSpeed', 15) };
+      const pan = optionalOneOf<PanDirection>(o, 'pan', ['left', 'right']);
+      const tilt = optionalOneOf<TiltDirection>(o, 'tilt', ['up', 'down']);
+      const zoom = optionalOneOf<ZoomDirection>(o, 'zoom', ['in', 'out']);
+      if (pan) request.pan = pan;
+      if (tilt) request.tilt = tilt;
+      if (zoom) request.zoom = zoom;
+      return request;
+    }
+    case 'focus-iris': {
+      const request: LensMotion = { kind: 'focus-iris', focusSpeed: speedField(o, 'focusSpeed', 255), irisSpeed: speedField(o, 'irisSpeed', 255) };
+      const focus = optionalOneOf(o, 'focus', ['near', 'far'] as const);
+      const iris = optionalOneOf(o, 'iris', ['open', 'close'] as const);
+      if (focus) request.focus = focus;
+      if (iris) request.iris = iris;
+      return request;
+    }
+    case 'preset':
+      return { kind: 'preset', action: oneOf(o, 'action', ['set', 'call', 'delete'] as const), preset: integerIn(o, 'preset', 1, 255) };
+    case 'home':
+      return { kind: 'home', action: oneOf(o, 'action', ['goto', 'set'] as const) };
+    case 'home-position': {
+      if (typeof o.enabled !== 'boolean') throw new RequestProblem('enabled must be true or false');
+      const request: GuardPosition = { kind: 'home-position', enabled: o.enabled };
+      if (o.resetTime !== undefined) {
+        if (typeof o.resetTime !== 'number' || !(o.resetTime > 0) || !Number.isFinite(o.resetTime)) throw new RequestProblem('resetTime must be a number of seconds > 0');
+        request.resetTime = o.resetTime;
+      }
+      if (o.presetIndex !== undefined) request.presetIndex = integerIn(o, 'presetIndex', 0, 255);
+      return request;
+    }
+    default:
+      throw new RequestProblem(`unknown PTZ request kind ${JSON.stringify(o.kind)}`);
+  }
+}
+
+/**
+ * Checks a PTZ request that arrives as data (a Node-RED message payload a flow may have built or
+ * changed) and returns a clean copy, or the first problem found.
+ */
+export function checkPtzRequest(value: unknown): PtzRequestCheck {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, reason: 'PTZ request must be an object with a kind' };
+  try {
+    return { ok: true, request: parse(value as Record<string, unknown>) };
+  } catch (e) {
+    if (e instanceof RequestProblem) return { ok: false, reason: e.message };
+    throw e;
+  }
+}

@@ -3,6 +3,9 @@
  * reaches the camera (action, profile token, velocities, Timeout), timing bounds, and failure cases.
  */
 import * as assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { OnvifCamera } from '../../lib/onvif/onvif-camera';
 import { OnvifError } from '../../lib/onvif/onvif-error';
 import { PtzMotion } from '../../lib/onvif/ptz-request';
 import { PTZ_PROFILE_TOKEN, RecordedOnvifCall, VIDEO_SOURCE_TOKEN } from '../../lib/sim/onvif-camera';
@@ -305,6 +308,20 @@ describe('onvif: fixed cameras and failures', function () {
     const t1 = Date.now();
     await assert.rejects(rig.ptz.listPresets(), (e: unknown) => e instanceof OnvifError && e.code === 'ONVIF_TIMEOUT');
     assert.ok(Date.now() - t1 < 1700, `PresetQuery bounded (${Date.now() - t1} ms)`);
+  });
+
+  it('a port that answers HTML (a web UI, not ONVIF): ONVIF_BAD_RESPONSE, status says so', async () => {
+    const web = http.createServer((_req, res) => res.end('<html><body>login</body></html>'));
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+    const camera = new OnvifCamera({ name: 'cam-web', hostname: '127.0.0.1', port: (web.address() as AddressInfo).port, username: 'admin', password: 'secret', callTimeoutMs: 1000 });
+    try {
+      await assert.rejects(camera.connect(), (e: unknown) => e instanceof OnvifError && e.code === 'ONVIF_BAD_RESPONSE');
+      assert.equal(camera.status().text, 'ONVIF: not an ONVIF port');
+      assert.equal(camera.ptzType(), 3);
+    } finally {
+      camera.close();
+      await new Promise((r) => web.close(r));
+    }
   });
 
   it('a slow camera: PresetQuery gives up at its overall bound, below WVP\'s 4 s', async () => {
