@@ -92,8 +92,8 @@ export class GbDevice extends EventEmitter {
       catalogBatchSize: opts.catalogBatchSize ?? 8,
       answerDelayMs: opts.answerDelayMs ?? 60,
       recordQuery: opts.recordQuery,
-      onControl: (ev: DeviceControlEvent) => this.emit('control', ev),
-      onQuery: (cmdType, sn) => this.emit('query', cmdType, sn),
+      onControl: (ev: DeviceControlEvent) => this.safeEmit('control', ev),
+      onQuery: (cmdType, sn) => this.safeEmit('query', cmdType, sn),
       online: () => true,
     });
     this.invites = new InviteHandler({
@@ -104,7 +104,7 @@ export class GbDevice extends EventEmitter {
       channel: (id) => this.channelMap.get(id),
       streamHandler: () => this.handler,
       inviteTimeoutMs: opts.inviteTimeoutMs ?? 8000,
-      emit: (event, ...args) => this.emit(event, ...args),
+      emit: (event, ...args) => this.safeEmit(event, ...args),
       nextSn,
     });
     this.registration.on('registering', () => this.emit('registering'));
@@ -188,6 +188,15 @@ export class GbDevice extends EventEmitter {
 
   activeSessions(): SessionSummary[] {
     return this.invites.activeSessions();
+  }
+
+  /** A listener that throws must not break the SIP exchange in progress. */
+  private safeEmit(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (e) {
+      this.logger.error(`'${event}' listener failed: ${(e as Error).message}`);
+    }
   }
 
   /** Only the platform we register with may INVITE, query or control (its address, or its ID as From user). */

@@ -173,3 +173,17 @@ describe('client transactions', () => {
     await ep.stop();
   });
 });
+
+describe('announced address', () => {
+  it('puts contactIp (not the bind address) in Via and Contact, with ;rport and the bound port', async () => {
+    const ep = new SipEndpoint({ protocol: 'tcp', bindIp: '127.0.0.1', port: 0, contactIp: '192.0.2.10', userAgent: 'ua' });
+    await ep.start();
+    const req = ep.newRequest({ method: 'REGISTER', uri: 'sip:p@d', from: { uri: 'sip:a@d', tag: 't' }, to: { uri: 'sip:a@d' }, callId: 'c', cseq: 1, contactUser: 'a' });
+    const text = encodeSipMessage(req).toString('latin1');
+    assert.match(text, new RegExp(`Via: SIP/2\\.0/TCP 192\\.0\\.2\\.10:${ep.localPort};rport;branch=z9hG4bK`));
+    assert.match(text, new RegExp(`Contact: <sip:a@192\\.0\\.2\\.10:${ep.localPort}>`));
+    assert.match(text, /User-Agent: ua/);
+    assert.ok(ep.localPort > 0);
+    await ep.stop();
+  });
+});
