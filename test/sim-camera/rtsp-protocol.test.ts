@@ -168,6 +168,31 @@ describe('SimulatedCamera RTSP dialogue', function () {
   });
 });
 
+describe('SimulatedCamera session timeout', function () {
+  this.timeout(15_000);
+  it('ends a session whose client stays silent past the announced timeout', async () => {
+    const camera = new SimulatedCamera({ ffmpegPath: NPM_FFMPEG, sessionTimeoutSec: 1, streams: [{ path: '/h264', video: 'h264' }] });
+    const { port } = await camera.start();
+    const c = new RawRtspClient(port);
+    try {
+      const teardowns: string[] = [];
+      camera.on('teardown', (p) => teardowns.push(p));
+      const s = await c.request('SETUP', `rtsp://127.0.0.1:${port}/h264/trackID=0`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
+      assert.match(s.headers.session[0], /;timeout=1$/);
+      const session = s.headers.session[0].split(';')[0];
+      assert.equal((await c.request('PLAY', `rtsp://127.0.0.1:${port}/h264/`, { Session: session })).status, 200);
+      assert.equal(camera.stats().sessions, 1);
+      await new Promise((r) => setTimeout(r, 2200));
+      assert.equal(camera.stats().sessions, 0);
+      assert.deepEqual(teardowns, ['/h264']);
+      assert.equal((await c.request('PLAY', `rtsp://127.0.0.1:${port}/h264/`, { Session: session })).status, 454);
+    } finally {
+      c.close();
+      await camera.stop();
+    }
+  });
+});
+
 describe('SimulatedCamera authentication', function () {
   this.timeout(20_000);
   let camera: SimulatedCamera;

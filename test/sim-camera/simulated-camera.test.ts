@@ -163,6 +163,34 @@ describe('SimulatedCamera with real RTSP clients', function () {
     assert.equal(await connectRefused(port), true);
   });
 
+  it('restarts an encoder that dies while watched, and stops it once nobody watches', async () => {
+    const cam = new SimulatedCamera({ ffmpegPath: NPM_FFMPEG, idleStopMs: 500, streams: [{ path: '/crash', video: 'h264' }] });
+    cameras.push(cam);
+    await cam.start();
+    assert.deepEqual(cam.encoderPids(), []);
+    const watching = countFrames(DEBIAN_FFMPEG, cam.url('/crash'), 'tcp', 5);
+    const waitFor = async (cond: () => boolean, ms: number): Promise<boolean> => {
+      const t0 = Date.now();
+      while (!cond() && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 50));
+      return cond();
+    };
+    assert.ok(await waitFor(() => cam.stats().perPath['/crash'].clients === 1, 8000));
+    const [first] = cam.encoderPids();
+    process.kill(first, 'SIGKILL');
+    assert.ok(await waitFor(() => cam.encoderPids().length === 1 && cam.encoderPids()[0] !== first, 6000), 'encoder restarted');
+    const before = cam.stats().perPath['/crash'].packets;
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(cam.stats().perPath['/crash'].packets > before, 'the watching client is fed by the new encoder');
+    killAllClients();
+    await watching;
+    const again = await probe(NPM_FFPROBE, cam.url('/crash'), 'tcp');
+    assert.equal(again.run.code, 0, again.run.stderr);
+    const [second] = cam.encoderPids();
+    assert.ok(await waitFor(() => cam.encoderPids().length === 0, 4000), 'idle encoder stopped');
+    assert.ok(await waitFor(() => !pidAlive(second), 3000), 'idle encoder process gone');
+    await cam.stop();
+  });
+
   it('gives a new client its first decodable frame fast (cold encoder, then warm)', async () => {
     const fresh = new SimulatedCamera({ ffmpegPath: NPM_FFMPEG, streams: [{ path: '/fast', video: 'h264' }] });
     cameras.push(fresh);

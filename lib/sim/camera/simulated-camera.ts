@@ -172,7 +172,7 @@ export class SimulatedCamera extends EventEmitter<SimulatedCameraEvents> {
     });
     await this.listen(this.port);
     this.running = true;
-    this.sweepTimer = setInterval(() => this.sweepSessions(), 5000);
+    this.sweepTimer = setInterval(() => this.sweepSessions(), Math.min(5000, this.sessionTimeoutSec * 500));
     this.sweepTimer.unref();
     if (this.options.alwaysOn) await Promise.all([...this.feeds.values()].map((f) => f.ready()));
     this.logger.info('simulated camera listening', { url: `rtsp://${this.host}:${this.port}`, paths: this.specs.map((s) => s.path), ffmpeg: ffmpeg.path });
