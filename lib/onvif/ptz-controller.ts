@@ -60,6 +60,8 @@ export class PtzController extends EventEmitter {
   private guard: { presetIndex?: number; resetMs: number } | undefined;
   private guardTimer: NodeJS.Timeout | undefined;
   private ptzMoving = false;
+  /** The ContinuousMove the camera runs now, to drop identical repeats (see move()). */
+  private lastMove: { x: number; y: number; zoom: number; at: number } | undefined;
   private focusMoving = false;
   private closed = false;
   private readonly notedOnce = new Set<string>();
@@ -171,13 +173,22 @@ export class PtzController extends EventEmitter {
     this.camera.close();
   }
 
+  /**
+   * A repeat of the move the camera already runs is not sent again while at least half of its ONVIF
+   * Timeout is left: panels and flows that repeat a held arrow every 100 ms would otherwise keep the
+   * camera busy with identical calls. Past half, the repeat is sent and renews the camera's Timeout.
+   */
   private move(m: PtzMotion): Promise<PtzOutcome> {
     const v = velocityFor(m);
     if (isStill(v)) return this.stopAll('stop');
     this.arm();
     return this.run(m, 'motion', async () => {
+      const last = this.lastMove;
+      if (this.ptzMoving && last && last.x === v.x && last.y === v.y && last.zoom === v.zoom && Date.now() - last.at < this.stopAfterMs / 2) return 'repeat';
       await this.camera.continuousMove(v, this.stopAfterMs);
       this.ptzMoving = true;
+      this.lastMove = { ...v, at: Date.now() };
+      return undefined;
     });
   }
 
@@ -201,6 +212,7 @@ export class PtzController extends EventEmitter {
       if (!info.ptz && !this.focusMoving) throw new IgnoredRequest('fixed camera (no PTZ)');
       if (why !== 'stop') this.logger.info(why === 'watchdog' ? `no PTZ command for ${this.stopAfterMs} ms: stopping` : 'closing: stopping the camera', { camera: this.camera.name });
       if (info.ptz) {
+        this.lastMove = undefined;
         await this.camera.stop();
         this.ptzMoving = false;
       }
@@ -299,10 +311,10 @@ export class PtzController extends EventEmitter {
     return this.presets.reconcile(await this.camera.getPresets());
   }
 
-  private run(request: PtzRequest, kind: JobKind, job: () => Promise<void>): Promise<PtzOutcome> {
+  private run(request: PtzRequest, kind: JobKind, job: () => Promise<void | 'repeat'>): Promise<PtzOutcome> {
     if (request.kind !== 'home-position') this.armGuard();
     return this.queue.push(kind, job).then(
-      (r): PtzOutcome => (r.status === 'coalesced' ? { result: 'coalesced' } : { result: 'done' }),
+      (r): PtzOutcome => (r.status === 'coalesced' || r.value === 'repeat' ? { result: 'coalesced' } : { result: 'done' }),
       (e: unknown): PtzOutcome => {
         if (e instanceof IgnoredRequest) return this.ignored(request, e.message);
         const err = classifyOnvifFailure(e, describePtzRequest(request), { camera: this.camera.name });
