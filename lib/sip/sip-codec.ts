@@ -72,7 +72,11 @@ export function decodeSipMessage(raw: Buffer, streamed = false): DecodeResult {
 export function encodeSipMessage(message: SipMessage): Buffer {
   const copy: SipMessage = { ...message, headers: { ...message.headers } };
   delete copy.headers['content-length'];
-  return Buffer.from(sip.stringify(copy), 'latin1');
+  const text = sip.stringify(copy);
+  const end = text.indexOf('\r\n\r\n');
+  // The package writes an unnamed address as `From:  <…>`; legal, but tidy it for strict peers.
+  const head = text.slice(0, end).replace(/^(From|To|Contact|Route|Record-Route|Refer-To): {2}</gm, '$1: <');
+  return Buffer.from(head + text.slice(end), 'latin1');
 }
 
 /** The body as bytes. */
