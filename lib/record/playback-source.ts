@@ -42,6 +42,8 @@ export interface PlaybackSourceOptions {
   readAheadMs?: number;
   /** Start reading on the first subscribe (default true). */
   startOnSubscribe?: boolean;
+  /** Stop when the last subscriber unsubscribes after the start (default true). */
+  stopWhenUnsubscribed?: boolean;
   logger?: Logger;
   context?: ErrorContext;
 }
@@ -141,8 +143,10 @@ export class PlaybackSource extends EventEmitter<PlaybackSourceEvents> {
     if (this.options.startOnSubscribe !== false) this.start();
   }
 
+  /** The last subscriber leaving (the session's BYE) stops the source and its ffmpeg. */
   unsubscribe(s: AccessUnitSubscriber): void {
     this.subscribers.delete(s);
+    if (!this.subscribers.size && this.started && this.options.stopWhenUnsubscribed !== false) this.stop();
   }
 
   /** A recording has no live GOP to replay: the first unit read is a keyframe. */

@@ -105,4 +105,32 @@ describe('record/playback through the media session (PS over RTP/UDP)', function
     const spanS = ((packets[packets.length - 1].ts - packets[0].ts) >>> 0) / 90000;
     assert.ok(Math.abs(spanS - (4 - 1 / FPS)) < 0.15, `RTP timestamps continuous across the gap: ${spanS} s`);
   });
+
+  it('a BYE (session stop) mid-playback frees the reader', async () => {
+    const rx = dgram.createSocket('udp4');
+    receiver = rx;
+    let count = 0;
+    rx.on('message', () => { count++; });
+    await new Promise<void>((r) => rx.bind(0, '127.0.0.1', () => r()));
+    const tx = dgram.createSocket('udp4');
+    await new Promise<void>((r) => tx.bind(0, '127.0.0.1', () => r()));
+    const req: StreamRequest = {
+      callId: 'pb-2', deviceId: '34020000001110000001', channelId: '34020000001320000001', sessionType: 'Playback', transport: 'udp',
+      remoteIp: '127.0.0.1', remotePort: rx.address().port, ssrc: '1100000002', payloadType: 96, streamNumber: 0,
+      startTime: at('10:00:08') / 1000, endTime: at('10:00:24') / 1000,
+    };
+    const source = openPlaybackSource(req, archive, { ffmpegPath: FFMPEG });
+    const end = new Promise<string>((resolve) => source.once('end', (r) => resolve(r)));
+    const s = new MediaSession(req, source as unknown as CameraFeed, new UdpRtpTransport(tx, '127.0.0.1', rx.address().port), new RtpPacketizer({ ssrc: 1100000002, payloadType: 96 }));
+    session = s;
+    s.start();
+    await new Promise((r) => setTimeout(r, 800));
+    assert.ok(count > 0);
+    s.stop();
+    assert.equal(await end, 'stopped');
+    assert.equal(source.isFinished, true);
+    const after = count;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(count, after, 'nothing sent after the stop');
+  });
 });
