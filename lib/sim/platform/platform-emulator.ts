@@ -744,6 +744,20 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
       throw e;
     }
     if (res.status < 200 || res.status >= 300) {
+      // RFC 3261 §17.1.1.3: the transaction ACKs a non-2xx final answer with the INVITE's branch.
+      const failedAck: SipRequest = {
+        kind: 'request', method: 'ACK', uri: req.uri,
+        headers: [
+          req.headers[0],
+          req.headers[1],
+          { name: 'To', value: headerValue(res, 'To') ?? `<sip:${channelId}@${hostport}>` },
+          { name: 'Call-ID', value: callId },
+          { name: 'CSeq', value: `${cseq} ACK` },
+          { name: 'Max-Forwards', value: '70' },
+        ],
+        body: Buffer.alloc(0),
+      };
+      await this.transport.send(failedAck, dev).catch(() => undefined);
       await receiver.close();
       throw new GatewayError('PLATFORM_INVITE_REJECTED', `INVITE answered ${res.status} ${res.reason}`, { deviceId, channelId, callId, status: res.status });
     }
