@@ -70,7 +70,9 @@ export function ingestOutputOptions(transcode: TranscodeOptions = {}): string[] 
   if (transcode.audio) opts.push('-c:a', 'pcm_alaw', '-ar', '8000', '-ac', '1');
   else opts.push('-c:a', 'copy');
   // One PES per audio packet and no mux delay: latency, not packing efficiency.
-  opts.push('-muxdelay', '0', '-muxpreload', '0', '-flush_packets', '1', '-pes_payload_size', '0');
+  // Video PES lengths written (≤ 64 KiB) so the demuxer knows a frame is complete without waiting
+  // for the next one.
+  opts.push('-muxdelay', '0', '-muxpreload', '0', '-flush_packets', '1', '-pes_payload_size', '0', '-omit_video_pes_length', '0');
   return opts;
 }
 

@@ -105,7 +105,8 @@ export class TsDemuxer {
       a.size += payload.length;
     }
     const a = this.assemblies.get(pid);
-    if (a && a.expected && a.size >= a.expected) this.finishPes(pid);
+    if (!a) return;
+    if (a.expected ? a.size >= a.expected : afc === 3 && hasStuffing(p)) this.finishPes(pid);
   }
 
   private section(payload: Buffer): Buffer | undefined {
@@ -172,6 +173,24 @@ export class TsDemuxer {
     const end = a.expected ? Math.min(a.expected, pes.length) : pes.length;
     this.onPacket({ pid, streamType: stream.streamType, streamIndex: stream.streamIndex, pts, dts, data: pes.subarray(dataStart, end) });
   }
+}
+
+/**
+ * True when the adaptation field carries stuffing bytes. ffmpeg's muxer stuffs only the last TS
+ * packet of a PES, so for a PES of unknown length (video over 64 KiB) this marks its end and the
+ * frame goes out at once instead of one frame later when the next PES starts.
+ */
+function hasStuffing(p: Buffer): boolean {
+  const length = p[4];
+  if (length === 0) return true; // a lone length byte is one byte of stuffing
+  const flags = p[5];
+  let used = 1;
+  if (flags & 0x10) used += 6; // PCR
+  if (flags & 0x08) used += 6; // OPCR
+  if (flags & 0x04) used += 1; // splice countdown
+  if (flags & 0x02) used += 1 + (used + 1 <= length ? p[5 + used] : 0); // private data
+  if (flags & 0x01) used += 1 + (used + 1 <= length ? p[5 + used] : 0); // extension
+  return length > used;
 }
 
 /** 33-bit PTS/DTS from the 5-byte marker-bit layout (ISO 13818-1 §2.4.3.7). */

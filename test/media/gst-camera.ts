@@ -18,7 +18,7 @@ export class GstCamera {
   private proc: ChildProcess | undefined;
   url = '';
 
-  constructor(readonly port: number, readonly video: GstVideo, readonly audio: GstAudio, readonly size: [number, number] = [320, 240], readonly fps = 25, readonly kbps = 1000, readonly pattern = 'ball') {}
+  constructor(readonly port: number, readonly video: GstVideo, readonly audio: GstAudio, readonly size: [number, number] = [320, 240], readonly fps = 25, readonly kbps = 1000, readonly pattern = 'ball', readonly rate: 'abr' | 'cbr' = 'abr') {}
 
   static async start(video: GstVideo, audio: GstAudio, port?: number): Promise<GstCamera> {
     const cam = new GstCamera(port ?? (await freeTcpPort()), video, audio);
@@ -28,7 +28,7 @@ export class GstCamera {
 
   async start(): Promise<void> {
     const script = path.resolve(__dirname, '../../../test/fixtures/gst-rtsp-server.py');
-    const proc = spawn('/usr/bin/python3', [script, String(this.port), this.video, this.audio, String(this.size[0]), String(this.size[1]), String(this.fps), String(this.kbps), this.pattern], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('/usr/bin/python3', [script, String(this.port), this.video, this.audio, String(this.size[0]), String(this.size[1]), String(this.fps), String(this.kbps), this.pattern, this.rate], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     let err = '';
     proc.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
@@ -47,7 +47,7 @@ export class GstCamera {
   async stop(): Promise<void> {
     const proc = this.proc;
     this.proc = undefined;
-    if (!proc || proc.exitCode !== null) return;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       proc.once('exit', () => resolve());
       proc.kill('SIGKILL');
