@@ -102,6 +102,7 @@ export class OnvifCamera extends EventEmitter {
   private lastError: OnvifError | undefined;
   private failedAt = 0;
   private connecting: Promise<OnvifCameraInfo> | undefined;
+  private failedBeforeConnect: string | undefined;
 
   constructor(options: OnvifCameraOptions) {
     super();
@@ -137,7 +138,7 @@ export class OnvifCamera extends EventEmitter {
     return this.infoNow;
   }
 
-  /** GB28181 catalog Info.PTZType (GB28181-2016 Annex A.2.4 catalog item): 1 dome/PTZ, 3 fixed. */
+  /** GB28181 catalog Info.PTZType (GB28181-2016 Annex A catalog item; 1 dome, 2 half-dome, 3 fixed, 4 remote bullet): 1 or 3 here. */
   ptzType(): 1 | 3 {
     return this.infoNow?.ptz ? 1 : 3;
   }
@@ -167,6 +168,7 @@ export class OnvifCamera extends EventEmitter {
     if (this.stateNow === 'ready' && this.infoNow) return Promise.resolve(this.infoNow);
     if (this.connecting) return this.connecting;
     if (this.stateNow === 'failed' && this.lastError && Date.now() - this.failedAt < this.retryBackoffMs) return Promise.reject(this.lastError);
+    this.failedBeforeConnect = this.stateNow === 'failed' ? this.lastError?.code : undefined;
     this.setState('connecting');
     this.connecting = this.runConnect().then(
       (info) => {
@@ -338,9 +340,14 @@ export class OnvifCamera extends EventEmitter {
 
   private fail(err: OnvifError): void {
     if (this.stateNow === 'closed') return;
+    // One warning per cause: a camera that stays down is not logged again at every retry.
+    const previous = this.stateNow === 'connecting' ? this.failedBeforeConnect : this.stateNow === 'failed' ? this.lastError?.code : undefined;
+    const repeated = previous === err.code;
+    const context = { camera: this.name, peer: this.peer, code: err.code };
+    if (repeated) this.logger.debug(`ONVIF still failing: ${err.message}`, context);
+    else this.logger.warn(`ONVIF ${err.message}`, context);
     this.lastError = err;
     this.failedAt = Date.now();
-    this.logger.warn(`ONVIF ${err.message}`, { camera: this.name, peer: this.peer, code: err.code });
     this.setState('failed');
   }
 

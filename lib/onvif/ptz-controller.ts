@@ -27,6 +27,8 @@ export interface PtzControllerOptions {
   allowSetHome?: boolean;
   /** Guard position return time when HomePosition carries no ResetTime. Default 30 s. */
   guardDefaultResetSec?: number;
+  /** After start(), how often a camera that is not connected is tried again. Default 30000 ms. */
+  reconnectEveryMs?: number;
   /** Overall bound of listPresets(), below WVP's 4 s PresetQuery wait. Default 3000 ms. */
   presetQueryTimeoutMs?: number;
   logger?: Logger;
@@ -46,6 +48,7 @@ class IgnoredRequest extends Error {}
 const DEFAULT_STOP_AFTER_MS = 1000;
 const DEFAULT_PRESET_QUERY_TIMEOUT_MS = 3000;
 const DEFAULT_GUARD_RESET_SEC = 30;
+const DEFAULT_RECONNECT_EVERY_MS = 30000;
 
 export class PtzController extends EventEmitter {
   readonly camera: OnvifCamera;
@@ -56,6 +59,8 @@ export class PtzController extends EventEmitter {
   private readonly presetQueryTimeoutMs: number;
   private readonly logger: Logger;
   private readonly guardDefaultResetSec: number;
+  private readonly reconnectEveryMs: number;
+  private reconnectTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private guard: { presetIndex?: number; resetMs: number } | undefined;
   private guardTimer: NodeJS.Timeout | undefined;
@@ -65,6 +70,7 @@ export class PtzController extends EventEmitter {
   private focusMoving = false;
   private closed = false;
   private readonly notedOnce = new Set<string>();
+  private lastFailureCode: string | undefined;
 
   constructor(camera: OnvifCamera, options: PtzControllerOptions = {}) {
     super();
@@ -73,8 +79,25 @@ export class PtzController extends EventEmitter {
     this.allowSetHome = options.allowSetHome ?? false;
     this.presetQueryTimeoutMs = options.presetQueryTimeoutMs ?? DEFAULT_PRESET_QUERY_TIMEOUT_MS;
     this.guardDefaultResetSec = options.guardDefaultResetSec ?? DEFAULT_GUARD_RESET_SEC;
+    this.reconnectEveryMs = options.reconnectEveryMs ?? DEFAULT_RECONNECT_EVERY_MS;
     this.logger = options.logger ?? silentLogger;
     camera.on('status', (s: OnvifCameraStatus) => this.emit('status', s.text, s));
+  }
+
+  /**
+   * Connects now (so PTZType and the node status are known at deploy) and keeps trying every
+   * `reconnectEveryMs` while the camera is not connected. Failures show in `status` events and the log;
+   * nothing is thrown. Commands work without start(): they connect on demand.
+   */
+  start(): void {
+    if (this.closed || this.reconnectTimer) return;
+    const attempt = () => {
+      const s = this.camera.state;
+      if (s === 'idle' || s === 'failed') this.camera.connect().catch(() => undefined);
+    };
+    attempt();
+    this.reconnectTimer = setInterval(attempt, this.reconnectEveryMs);
+    this.reconnectTimer.unref();
   }
 
   /** 1 (PTZ) or 3 (fixed) for the catalog's Info.PTZType; 3 until the camera has answered. */
@@ -128,7 +151,7 @@ export class PtzController extends EventEmitter {
   }
 
   /**
-   * The camera's presets with our numbers, for PresetQuery (GB28181-2016 §A.2.4.9). A fixed camera
+   * The camera's presets with our numbers, for PresetQuery (GB28181-2016 Annex A; WVP waits 4 s). A fixed camera
    * has none (empty list). Rejects with an OnvifError on failure or after `presetQueryTimeoutMs`.
    */
   listPresets(): Promise<PresetEntry[]> {
@@ -165,6 +188,8 @@ export class PtzController extends EventEmitter {
   /** Stops the watchdog, sends a last Stop if something moves (bounded), and closes the camera. */
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.reconnectTimer) clearInterval(this.reconnectTimer);
+    this.reconnectTimer = undefined;
     this.disarm();
     this.guard = undefined;
     this.armGuard();
@@ -314,7 +339,11 @@ export class PtzController extends EventEmitter {
   private run(request: PtzRequest, kind: JobKind, job: () => Promise<void | 'repeat'>): Promise<PtzOutcome> {
     if (request.kind !== 'home-position') this.armGuard();
     return this.queue.push(kind, job).then(
-      (r): PtzOutcome => (r.status === 'coalesced' || r.value === 'repeat' ? { result: 'coalesced' } : { result: 'done' }),
+      (r): PtzOutcome => {
+        if (r.status === 'coalesced' || r.value === 'repeat') return { result: 'coalesced' };
+        this.lastFailureCode = undefined;
+        return { result: 'done' };
+      },
       (e: unknown): PtzOutcome => {
         if (e instanceof IgnoredRequest) return this.ignored(request, e.message);
         const err = classifyOnvifFailure(e, describePtzRequest(request), { camera: this.camera.name });
@@ -326,7 +355,11 @@ export class PtzController extends EventEmitter {
   }
 
   private reportFailure(what: string, err: OnvifError): void {
-    this.logger.warn(`PTZ ${what} failed: ${err.message}`, { camera: this.camera.name, code: err.code });
+    // Warn once per cause until a command succeeds again; repeats go to debug.
+    const repeated = this.lastFailureCode === err.code;
+    this.lastFailureCode = err.code;
+    if (repeated) this.logger.debug(`PTZ ${what} failed again: ${err.message}`, { camera: this.camera.name, code: err.code });
+    else this.logger.warn(`PTZ ${what} failed: ${err.message}`, { camera: this.camera.name, code: err.code });
     if (this.listenerCount('ptz-error') > 0) this.emit('ptz-error', err);
   }
 

@@ -292,6 +292,9 @@ describe('onvif: fixed cameras and failures', function () {
     assert.ok(!rig.logs.some((l) => `${l.message} ${JSON.stringify(l.context)}`.includes('Wr0ng-Pa55')), 'no password in logs');
     assert.ok(rig.sim.calls.length === 0);
     await assert.rejects(rig.ptz.listPresets(), (e: unknown) => e instanceof OnvifError && e.code === 'ONVIF_AUTH');
+    for (let i = 0; i < 5; i++) await rig.ptz.handle(move({ pan: 'left', panSpeed: 10 }));
+    assert.equal(rig.logs.filter((l) => l.level === 'warn').length, 2, 'the camera and the controller warn once each, not at every press');
+    assert.equal(errors.length, 7, 'every failed command is still an event');
   });
 
   it('a camera that wants HTTP Digest instead of WS-Security: moves with the right password, ONVIF_AUTH with a wrong one', async () => {
@@ -355,6 +358,21 @@ describe('onvif: fixed cameras and failures', function () {
     // The work goes on in the background and the next query is answered from a connected camera.
     await delay(700);
     assert.deepEqual(await rig.ptz.listPresets(), []);
+  });
+
+  it('start(): connects at once, retries while the camera is down, logs one warning per cause, status follows', async () => {
+    rig = await startRig({ mode: 'refuse' }, { retryBackoffMs: 0 }, { reconnectEveryMs: 100 });
+    const statuses: string[] = [];
+    rig.ptz.on('status', (s: string) => statuses.push(s));
+    rig.ptz.start();
+    assert.ok(await waitFor(() => rig?.ptz.status() === 'ONVIF: connection refused', 1000));
+    await delay(450); // about four more attempts
+    assert.equal(rig.logs.filter((l) => l.level === 'warn').length, 1, 'one warning, not one per retry');
+    assert.ok(rig.logs.filter((l) => l.level === 'debug' && /still failing/.test(l.message)).length >= 2);
+    await rig.sim.setMode('normal');
+    assert.ok(await waitFor(() => rig?.ptz.status() === 'PTZ', 1000), 'reconnected by itself');
+    assert.equal(rig.ptz.ptzType(), 1);
+    assert.equal(statuses[statuses.length - 1], 'PTZ');
   });
 
   it('a camera that comes back after refusing is used again once the backoff is over', async () => {
