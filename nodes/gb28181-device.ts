@@ -64,7 +64,7 @@ export = function register(RED: NodeAPI): void {
     };
 
     function updateStatus(): void {
-      if (!device || closing) return;
+      if (!device || closing || device.state === 'idle') return;
       const ch = device.channels().length;
       const live = bridge?.liveCount() ?? 0;
       switch (device.state) {
@@ -152,12 +152,32 @@ export = function register(RED: NodeAPI): void {
       device.on('unregistered', announceRegistration);
       device.on('control', (ev: DeviceControlEvent) => sendEvent({ topic: 'control', payload: ev }));
       device.on('playback-control', (callId: string, cmd: unknown) => sendEvent({ topic: 'playback-control', payload: { callId, command: cmd } }));
+    })();
+    // WVP reads the catalog right after a registration: register once the cameras wired straight into
+    // this node have reported (probed online or offline), or after a bound, so the first catalog is complete.
+    const wiredSources = new Set<string>();
+    RED.nodes.eachNode((n) => {
+      const wires = (n as unknown as { wires?: unknown }).wires;
+      if (n.type === 'rtsp-source' && Array.isArray(wires) && wires.some((port) => Array.isArray(port) && port.includes(node.id))) wiredSources.add(n.id);
+    });
+    let sourcesReported: () => void = () => undefined;
+    const allReported = new Promise<void>((resolve) => {
+      sourcesReported = resolve;
+      if (!wiredSources.size) resolve();
+    });
+    const waitBound = Math.max(0, Number(def.waitForCameras ?? 8) * 1000);
+    let waitTimer: NodeJS.Timeout | undefined;
+    const started = starting.then(async () => {
+      await Promise.race([allReported, new Promise<void>((r) => (waitTimer = setTimeout(r, waitBound)))]);
+      clearTimeout(waitTimer);
+      if (closing || !device) return;
       await device.start();
       updateStatus();
-    })();
-    starting.catch((e: unknown) => {
+    });
+    started.catch((e: unknown) => {
       if (!closing) fail(`cannot start: ${(e as Error).message}`);
     });
+    if (wiredSources.size) node.status({ fill: 'yellow', shape: 'ring', text: `waiting for ${wiredSources.size} camera${wiredSources.size > 1 ? 's' : ''}…` });
 
     node.on('input', (msg: NodeMessageInFlow, _send, done) => {
       void starting.catch(() => undefined).then(() => {
@@ -178,7 +198,11 @@ export = function register(RED: NodeAPI): void {
         const read = readChannelMessage(payload);
         if (!read.ok) return done(new Error(`channel message: ${read.problem}`));
         const ch: ChannelMessage = read.channel;
-        if (ch.sourceNodeId) sourceOf.set(ch.channelId, ch.sourceNodeId);
+        if (ch.sourceNodeId) {
+          sourceOf.set(ch.channelId, ch.sourceNodeId);
+          wiredSources.delete(ch.sourceNodeId);
+          if (!wiredSources.size) sourcesReported();
+        }
         device.upsertChannel({
           id: ch.channelId,
           name: ch.name,
@@ -199,7 +223,9 @@ export = function register(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;
       bridge?.close();
-      void starting.catch(() => undefined).then(async () => {
+      clearTimeout(waitTimer);
+      sourcesReported();
+      void started.catch(() => undefined).then(async () => {
         try {
           await device?.stop();
         } catch (e) {
