@@ -42,6 +42,8 @@ export interface RecordArchiveOptions {
   ffprobePath: string;
   /** Cache file; default `<first folder>/.gb28181-record-index.json`; false for none. */
   cacheFile?: string | false;
+  /** Folder for the cache file instead (created when missing), named after the channel. */
+  cacheDir?: string;
   probeConcurrency?: number;
   watch?: boolean;
   /** Full rescan period (default 5 min with a watcher, 30 s without). */
@@ -136,9 +138,10 @@ export class RecordArchive extends EventEmitter<RecordArchiveEvents> {
       return { dir: path.resolve(spec.dir), pattern: new RecordNamePattern(spec.pattern ?? DEFAULT_RECORD_NAME_PATTERN), nameMarks: spec.nameMarks ?? 'start' };
     });
     this.extensions = new Set((options.extensions ?? DEFAULT_RECORD_EXTENSIONS).map((e) => e.toLowerCase()));
+    const inDir = options.cacheDir ? path.join(path.resolve(options.cacheDir), `record-index-${options.channelId}.json`) : undefined;
     const cacheFile = options.cacheFile === false ? undefined
-      : options.cacheFile ?? (this.folders[0] ? path.join(this.folders[0].dir, DEFAULT_CACHE_NAME) : undefined);
-    this.cache = new RecordIndexCache(cacheFile, this.logger);
+      : options.cacheFile ?? inDir ?? (this.folders[0] ? path.join(this.folders[0].dir, DEFAULT_CACHE_NAME) : undefined);
+    this.cache = new RecordIndexCache(cacheFile, this.logger, 2000, options.cacheFile !== undefined || inDir !== undefined);
     this.firstScan = new Promise((resolve) => { this.resolveFirstScan = resolve; });
   }
 

@@ -29,7 +29,10 @@ export class RecordIndexCache {
   private saveTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
 
-  constructor(readonly file: string | undefined, private readonly logger: Logger = silentLogger, private readonly saveDelayMs = 2000) {}
+  private warned = false;
+
+  /** `createDir`: make the cache's folder when missing (a configured cache dir, not an archive folder). */
+  constructor(readonly file: string | undefined, private readonly logger: Logger = silentLogger, private readonly saveDelayMs = 2000, private readonly createDir = false) {}
 
   async load(): Promise<number> {
     if (!this.file) return 0;
@@ -80,11 +83,13 @@ export class RecordIndexCache {
       const body: CacheFile = { version: VERSION, entries: Object.fromEntries(this.entries) };
       const tmp = `${this.file}.${process.pid}.tmp`;
       try {
-        await fsp.mkdir(path.dirname(this.file), { recursive: true });
+        if (this.createDir) await fsp.mkdir(path.dirname(this.file), { recursive: true });
         await fsp.writeFile(tmp, JSON.stringify(body));
         await fsp.rename(tmp, this.file);
       } catch (err) {
-        this.logger.warn(`record index cache not saved: ${(err as Error).message}`, { file: this.file });
+        // Once: a read-only archive just means re-probing after a restart.
+        if (!this.warned) this.logger.warn(`record index cache not saved: ${(err as Error).message}`, { file: this.file });
+        this.warned = true;
         await fsp.rm(tmp, { force: true }).catch(() => undefined);
       }
     });

@@ -22,7 +22,7 @@ import { AccessUnit, isVideoCodec } from '../media/access-unit';
 import { MpegTsWriter } from './mpeg-ts-writer';
 import { AccessUnitSubscriber } from './playback-source';
 import { DEFAULT_RECORD_NAME_PATTERN, RecordNamePattern } from './record-name-pattern';
-import { assertTimeZone, wallClockAt } from './zoned-time';
+import { assertTimeZone, wallClockAt, wallClockToMs } from './zoned-time';
 
 export type RecordMode = 'off' | 'continuous' | 'on-command';
 
@@ -33,6 +33,13 @@ export interface AccessUnitFeed {
   /** Audio codec flowing / announced by the source, when known (CameraFeed has both). */
   audioCodec?: string;
   expectedAudioCodec?: string;
+}
+
+/** A reference-counted hold on the shared ingest of this channel. */
+export interface FeedLease {
+  /** Starts (or joins) the camera pull; undefined when the channel has no camera. */
+  acquire(): AccessUnitFeed | undefined;
+  release(): void;
 }
 
 export interface RecordRetention {
@@ -53,7 +60,13 @@ export interface RecorderOptions {
   /** Segment length (default 600 s). */
   segmentSeconds?: number;
   retention?: RecordRetention;
-  feed: AccessUnitFeed;
+  /**
+   * The shared ingest: a feed that stays up on its own, or a lease taken while recording (maps
+   * onto MediaService's pool acquire/release so an on-command recorder pulls the camera only
+   * while it records). Exactly one of the two.
+   */
+  feed?: AccessUnitFeed;
+  feedLease?: FeedLease;
   /** Told about every closed segment (RecordArchive.refresh), so it is listed at once. */
   onSegmentClosed?: (file: string) => Promise<unknown> | void;
   logger?: Logger;
@@ -104,6 +117,7 @@ export class Recorder extends EventEmitter<RecorderEvents> implements AccessUnit
   private current: OpenSegment | undefined;
   private closing: Promise<void> = Promise.resolve();
   private retentionRunning: Promise<string[]> | undefined;
+  private feed: AccessUnitFeed | undefined;
   /** AAC seen from the source: declared in every later segment's PMT. */
   private sawAac = false;
 
@@ -113,6 +127,7 @@ export class Recorder extends EventEmitter<RecorderEvents> implements AccessUnit
     this.logger = options.logger ?? silentLogger;
     this.pattern = new RecordNamePattern(options.pattern ?? DEFAULT_RECORD_NAME_PATTERN);
     this.now = options.now ?? Date.now;
+    if (!options.feed === !options.feedLease) throw new RecorderError('RECORD_CONFIG', 'a Recorder needs exactly one of feed or feedLease', { channelId: options.channelId });
   }
 
   get mode(): RecordMode {
@@ -128,7 +143,29 @@ export class Recorder extends EventEmitter<RecorderEvents> implements AccessUnit
   start(): void {
     if (this.started) return;
     this.started = true;
+    void this.recoverPartials();
     if (this.options.mode === 'continuous') this.setActive(true);
+  }
+
+  /** `.ts.part` files left by a crash are valid MPEG-TS up to the crash: keep them as recordings. */
+  private async recoverPartials(): Promise<void> {
+    const walk = async (dir: string): Promise<void> => {
+      let entries: fs.Dirent[];
+      try { entries = await fsp.readdir(dir, { withFileTypes: true }); } catch { return; }
+      for (const e of entries) {
+        const full = path.join(dir, e.name);
+        if (e.isDirectory() && !e.name.startsWith('.')) await walk(full);
+        else if (e.isFile() && e.name.endsWith(`${EXT}.part`) && full !== this.current?.part) {
+          const final = full.slice(0, -'.part'.length);
+          try {
+            await fsp.rename(full, final);
+            this.logger.info(`recovered an unfinished recording: ${final}`, { channelId: this.options.channelId });
+            await this.options.onSegmentClosed?.(final);
+          } catch { /* leave it */ }
+        }
+      }
+    };
+    await walk(this.options.folder);
   }
 
   /** Stops recording and closes the open segment. */
@@ -157,8 +194,14 @@ export class Recorder extends EventEmitter<RecorderEvents> implements AccessUnit
   private setActive(on: boolean): void {
     if (on === this.active) return;
     this.active = on;
-    if (on) this.options.feed.subscribe(this);
-    else this.options.feed.unsubscribe(this);
+    if (on) {
+      this.feed = this.options.feed ?? this.options.feedLease?.acquire();
+      this.feed?.subscribe(this);
+    } else {
+      this.feed?.unsubscribe(this);
+      if (!this.options.feed) this.options.feedLease?.release();
+      this.feed = undefined;
+    }
     this.logger.info(on ? 'recording started' : 'recording stopped', { channelId: this.options.channelId });
     this.emit('state', on);
   }
@@ -207,8 +250,8 @@ export class Recorder extends EventEmitter<RecorderEvents> implements AccessUnit
     }
     const stream = fs.createWriteStream(part);
     stream.on('error', (err) => this.fail(new RecorderError('RECORD_WRITE_FAILED', `cannot write ${part}: ${err.message}`, { channelId: this.options.channelId })));
-    const feed = this.options.feed;
-    const withAac = this.sawAac || feed.audioCodec === 'aac' || feed.expectedAudioCodec === 'aac';
+    const feed = this.feed;
+    const withAac = this.sawAac || feed?.audioCodec === 'aac' || feed?.expectedAudioCodec === 'aac';
     this.current = {
       final, part, stream, writer: new MpegTsWriter(au.codec === 'h265' ? 'h265' : 'h264', withAac),
       startMs, firstDts: au.dts, lastDts: au.dts, bytes: 0, shift: (126000 - au.dts + TS_MOD) % TS_MOD,
@@ -258,7 +301,7 @@ export class Recorder extends EventEmitter<RecorderEvents> implements AccessUnit
     const r = this.options.retention;
     if (!r || (r.maxAgeMs === undefined && r.maxBytes === undefined)) return [];
     const files = await this.listRecordings();
-    files.sort((a, b) => a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : a.mtimeMs - b.mtimeMs);
+    files.sort((a, b) => a.timeMs - b.timeMs || a.mtimeMs - b.mtimeMs);
     const now = this.now();
     const deleted: string[] = [];
     let total = files.reduce((n, f) => n + f.size, 0);
@@ -283,8 +326,8 @@ export class Recorder extends EventEmitter<RecorderEvents> implements AccessUnit
     return deleted;
   }
 
-  private async listRecordings(): Promise<{ path: string; rel: string; size: number; mtimeMs: number }[]> {
-    const out: { path: string; rel: string; size: number; mtimeMs: number }[] = [];
+  private async listRecordings(): Promise<{ path: string; timeMs: number; size: number; mtimeMs: number }[]> {
+    const out: { path: string; timeMs: number; size: number; mtimeMs: number }[] = [];
     const root = this.options.folder;
     const walk = async (dir: string): Promise<void> => {
       let entries: fs.Dirent[];
@@ -295,10 +338,11 @@ export class Recorder extends EventEmitter<RecorderEvents> implements AccessUnit
         if (e.isDirectory()) { await walk(full); continue; }
         if (!e.isFile() || path.extname(e.name) !== EXT) continue;
         const rel = path.relative(root, full).split(path.sep).join('/');
-        if (!this.pattern.parse(rel)) continue;
+        const wall = this.pattern.parse(rel);
+        if (!wall) continue;
         try {
           const st = await fsp.stat(full);
-          out.push({ path: full, rel, size: st.size, mtimeMs: st.mtimeMs });
+          out.push({ path: full, timeMs: wallClockToMs(wall, this.options.timeZone), size: st.size, mtimeMs: st.mtimeMs });
         } catch { /* gone meanwhile */ }
       }
     };

@@ -151,4 +151,15 @@ describe('record/RecordArchive', function () {
     await wait;
     assert.deepEqual(second.query(shanghaiMs('2025-06-12', '10:00:12'), shanghaiMs('2025-06-12', '10:00:16')), []);
   });
+
+  it('keeps its cache in a separate folder when told (read-only archives)', async () => {
+    const cacheDir = path.join(root, 'cache', 'nested');
+    const a = newArchive(dirs, { cacheDir });
+    archives.push(a);
+    a.start();
+    await a.whenIndexed();
+    await a.stop();
+    const text = await fsp.readFile(path.join(cacheDir, 'record-index-34020000001320000001.json'), 'utf8');
+    assert.equal(Object.keys((JSON.parse(text) as { entries: object }).entries).length, 9, '8 segments (one a duplicate span) + 1 unreadable');
+  });
 });

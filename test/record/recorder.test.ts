@@ -138,4 +138,34 @@ describe('record/Recorder', function () {
     assert.equal(off.recordCommand(), false);
     assert.equal(off.stopRecordCommand(), false);
   });
+
+  it('holds a lease on the shared ingest only while recording', () => {
+    const feed = new FileFeed();
+    let held = 0;
+    const lease = { acquire: () => { held++; return feed; }, release: () => { held--; } };
+    const r = new Recorder({ channelId: 'c', folder: path.join(root, 'lease'), timeZone: TZ, mode: 'on-command', feedLease: lease });
+    r.start();
+    assert.equal(held, 0);
+    r.recordCommand();
+    assert.equal(held, 1);
+    assert.equal(feed.subscribers.size, 1);
+    r.stopRecordCommand();
+    assert.equal(held, 0);
+    assert.equal(feed.subscribers.size, 0);
+    assert.throws(() => new Recorder({ channelId: 'c', folder: root, timeZone: TZ, mode: 'off' }), /exactly one of feed or feedLease/);
+  });
+
+  it('keeps a segment left unfinished by a crash', async () => {
+    const folder = path.join(root, 'crash');
+    await record(folder, 'continuous');
+    const done = path.join(folder, '2025-06-12/10-00-06.ts');
+    await fsp.rename(done, `${done}.part`);
+    const recovered: string[] = [];
+    const r = new Recorder({ channelId: 'c', folder, timeZone: TZ, mode: 'on-command', feed: new FileFeed(), onSegmentClosed: (f) => { recovered.push(f); } });
+    r.start();
+    for (let i = 0; i < 50 && !recovered.length; i++) await new Promise((res) => setTimeout(res, 20));
+    assert.deepEqual(recovered, [done]);
+    await fsp.access(done);
+    await r.stop();
+  });
 });
