@@ -134,7 +134,10 @@ describe('SimulatedCamera RTSP dialogue', function () {
     assert.equal(s2.status, 200);
     const play = await c.request('PLAY', base, { Session: session, Range: 'npt=0.000-' });
     assert.equal(play.status, 200);
-    const seq0 = Number(/url=[^;]*trackID=0;seq=(\d+)/.exec(play.headers['rtp-info'][0])?.[1]);
+    const info = play.headers['rtp-info'][0];
+    const seq0 = Number(/url=[^;]*trackID=0;seq=(\d+)/.exec(info)?.[1]);
+    const rtptime0 = Number(/trackID=0;seq=\d+;rtptime=(\d+)/.exec(info)?.[1]);
+    const rtptime1 = Number(/trackID=1;seq=\d+;rtptime=(\d+)/.exec(info)?.[1]);
     await new Promise((r) => setTimeout(r, 1500));
     const video = c.frames.filter((f) => f.channel === 0);
     const audio = c.frames.filter((f) => f.channel === 2);
@@ -144,6 +147,8 @@ describe('SimulatedCamera RTSP dialogue', function () {
     assert.ok(audio.length > 10, `audio packets ${audio.length}`);
     assert.ok(rtpOpensKeyframe('h264', video[0].data), 'first video packet opens a keyframe');
     video.forEach((f, i) => assert.equal(f.data.readUInt16BE(2), (seq0 + i) & 0xffff));
+    assert.equal(video[0].data.readUInt32BE(4), rtptime0, 'RTP-Info rtptime of the video track');
+    assert.equal(audio[0].data.readUInt32BE(4), rtptime1, 'RTP-Info rtptime of the audio track');
     const keep = await c.request('GET_PARAMETER', base, { Session: session });
     assert.equal(keep.status, 200);
     const td = await c.request('TEARDOWN', base, { Session: session });

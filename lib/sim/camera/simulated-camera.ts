@@ -373,7 +373,12 @@ export class SimulatedCamera extends EventEmitter<SimulatedCameraEvents> {
         if (!session) return reply(454);
         if (session.tracks.size === 0) return reply(455);
         const base = `rtsp://${this.host}:${this.port}${session.path}/`;
-        const rtpInfo = [...session.tracks.values()].map((t) => `url=${base}trackID=${t.index};seq=${t.nextSeq}`).join(',');
+        // Computed in the same tick as session.play(), so seq and rtptime are those of the first packets sent.
+        const firstTs = session.playing ? new Map<number, number>() : session.feed.firstTimestamps();
+        const rtpInfo = [...session.tracks.values()].map((t) => {
+          const ts = firstTs.get(t.index);
+          return `url=${base}trackID=${t.index};seq=${t.nextSeq}${ts !== undefined ? `;rtptime=${ts}` : ''}`;
+        }).join(',');
         const wasPlaying = session.playing;
         reply(200, { Session: sessionHeader(session), Range: 'npt=0.000-', 'RTP-Info': rtpInfo });
         if (!wasPlaying) {

@@ -47,6 +47,8 @@ export class StreamFeed extends EventEmitter<{ restarted: [] }> {
   private au: Buffer[] = [];
   private auTs?: number;
   private lastSr = new Map<number, Buffer>();
+  /** Latest audio packet per track: replayed first so RTP-Info can name every track's first rtptime. */
+  private lastAudio = new Map<number, Buffer>();
   private idleTimer?: NodeJS.Timeout;
   private restartTimer?: NodeJS.Timeout;
   private restartDelayMs = 1000;
@@ -96,10 +98,22 @@ export class StreamFeed extends EventEmitter<{ restarted: [] }> {
     this.idleTimer = undefined;
     for (const [track, sr] of this.lastSr) subscriber({ track, packet: sr, rtcp: true, keyStart: false });
     this.gop.forEach((packet, i) => subscriber({ track: 0, packet, rtcp: false, keyStart: i === 0 }));
+    for (const [track, packet] of this.lastAudio) subscriber({ track, packet, rtcp: false, keyStart: false });
     this.subscribers.add(subscriber);
     return () => {
       if (this.subscribers.delete(subscriber)) this.touch();
     };
+  }
+
+  /**
+   * RTP timestamp of the first packet subscribe() would send now, per track (RTP-Info rtptime,
+   * RFC 2326 §12.33). Valid only until the event loop turns: call it and subscribe() in one go.
+   */
+  firstTimestamps(): Map<number, number> {
+    const out = new Map<number, number>();
+    if (this.gop.length) out.set(0, this.gop[0].readUInt32BE(4));
+    for (const [track, packet] of this.lastAudio) out.set(track, packet.readUInt32BE(4));
+    return out;
   }
 
   async close(): Promise<void> {
@@ -157,6 +171,7 @@ export class StreamFeed extends EventEmitter<{ restarted: [] }> {
     this.au = [];
     this.auTs = undefined;
     this.lastSr.clear();
+    this.lastAudio.clear();
   }
 
   private onPacket(track: number, packet: Buffer, rtcp: boolean): void {
@@ -178,6 +193,8 @@ export class StreamFeed extends EventEmitter<{ restarted: [] }> {
       } else if (this.gopTs !== undefined && this.gop.length < MAX_GOP_PACKETS) {
         this.gop.push(packet);
       }
+    } else {
+      this.lastAudio.set(track, packet);
     }
     for (const s of this.subscribers) {
       if (!rtcp) this.packetsOut++;
