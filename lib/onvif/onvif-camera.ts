@@ -84,7 +84,7 @@ function errorText(e: OnvifError): string {
     case 'ONVIF_UNREACHABLE':
       return 'ONVIF: unreachable';
     case 'ONVIF_BAD_RESPONSE':
-      return 'ONVIF: not an ONVIF port';
+      return 'ONVIF: unexpected answer';
     default:
       return 'ONVIF: error';
   }

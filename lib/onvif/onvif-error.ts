@@ -46,6 +46,8 @@ export function classifyOnvifFailure(err: unknown, action: string, context: Erro
   if (lower.includes('wrong onvif soap response') || lower.includes('non-whitespace') || lower.includes('unexpected')) {
     return new OnvifError('ONVIF_BAD_RESPONSE', `${action}: the port does not answer ONVIF SOAP`, ctx, { cause: e });
   }
+  // The package reads replies by fixed paths; a reply without the expected elements throws a TypeError there.
+  if (e instanceof TypeError) return new OnvifError('ONVIF_BAD_RESPONSE', `${action}: the camera's answer lacks the expected elements`, ctx, { cause: e });
   if (sysCode === 'ECONNRESET' || sysCode === 'EPIPE') return new OnvifError('ONVIF_UNREACHABLE', `${action}: connection reset by the camera`, ctx, { cause: e });
   return new OnvifError('ONVIF_FAULT', `${action}: ${text}`, ctx, { cause: e });
 }
