@@ -77,8 +77,10 @@ describe('PlatformEmulator registration (WVP RegisterRequestProcessor)', functio
     assert.equal((await device.registerFully('secret12', 'call-A')).startLine, 'SIP/2.0 200 OK');
     const firstAt = platform.devices()[0].registeredAt;
 
+    const refreshed = platform.waitForEvent('refresh', (d) => d.deviceId === DEVICE_ID, 3000);
     device.register({ callId: 'call-A', cseq: 10, expires: 1800 });
     const refresh = await device.response('REGISTER');
+    await refreshed;
     assert.equal(refresh.startLine, 'SIP/2.0 200 OK');
     assert.equal(platform.devices()[0].expires, 1800);
     assert.equal(platform.devices()[0].registeredAt, firstAt);
@@ -110,5 +112,16 @@ describe('PlatformEmulator registration (WVP RegisterRequestProcessor)', functio
     } finally {
       stranger.close();
     }
+  });
+
+  it('drops a device whose registration expires without a refresh (offline event)', async () => {
+    await setup({});
+    const offline = platform.waitForEvent('offline', (d) => d.deviceId === DEVICE_ID, 3000);
+    const started = Date.now();
+    assert.equal((await device.registerFully(undefined, 'short', 1)).startLine, 'SIP/2.0 200 OK');
+    const [, reason] = await offline;
+    assert.equal(reason, 'registration expired');
+    assert.ok(Date.now() - started >= 900);
+    assert.equal(platform.devices().length, 0);
   });
 });

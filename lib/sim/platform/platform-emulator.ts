@@ -40,6 +40,8 @@ export interface PlatformEmulatorOptions {
   mediaPortRange?: [number, number];
   /** After a first registration, query DeviceInfo, ConfigDownload/BasicParam and Catalog as WVP does (default true). */
   autoQuery?: boolean;
+  /** Drop a device whose registration expires or whose keepalives stop, as WVP does (default true). */
+  offlineCheck?: boolean;
   /** User-Agent of our requests and responses. */
   userAgent?: string;
   logger?: Logger;
@@ -108,6 +110,10 @@ export interface PlatformEmulatorEvents {
   'manscdp-problem': [deviceId: string, problem: string];
   /** Outcome of one automatic query after registration. */
   'auto-query': [deviceId: string, query: 'DeviceInfo' | 'BasicParam' | 'Catalog', error?: Error];
+  /** A REGISTER with the stored Call-ID (refresh). */
+  refresh: [device: RegisteredDevice];
+  /** Dropped without an unregister: registration expired or keepalives stopped (WVP DeviceServiceImpl#offline). */
+  offline: [device: RegisteredDevice, reason: 'registration expired' | 'keepalive timeout'];
 }
 
 interface ClientTransaction {
@@ -150,6 +156,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
   private readonly sessions = new Map<string, InviteSession>();
   private readonly usedSn = new Set<number>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly offlineTimers = new Map<string, NodeJS.Timeout>();
   private cseq = 1;
   private ssrcSeq = 0;
   private started = false;
@@ -185,6 +192,8 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     this.started = false;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    for (const t of this.offlineTimers.values()) clearTimeout(t);
+    this.offlineTimers.clear();
     for (const [branch, tx] of this.transactions) {
       clearTimeout(tx.timeout);
       if (tx.retransmit) clearTimeout(tx.retransmit);
@@ -357,7 +366,11 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
       }
       this.respond(req, source, 200, 'OK', okHeaders());
       if (expires === 0) this.unregister(deviceId);
-      else Object.assign(known, { expires, address: remote.address, port: remote.port, transport });
+      else {
+        Object.assign(known, { expires, address: remote.address, port: remote.port, transport });
+        this.armOffline(deviceId, expires * 1000, 'registration expired');
+        this.emit('refresh', { ...known });
+      }
       return;
     }
     const password = this.opts.password;
@@ -382,6 +395,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     const device: RegisteredDevice = { deviceId, address: remote.address, port: remote.port, transport, expires, callId, registeredAt: Date.now() };
     this.registry.set(deviceId, device);
     this.logger.info('device registered', { deviceId, peer: `${remote.address}:${remote.port}` });
+    this.armOffline(deviceId, expires * 1000, 'registration expired');
     this.emit('register', { ...device });
     if (this.opts.autoQuery !== false) this.later(() => void this.runAutoQueries(deviceId), 0);
   }
@@ -390,7 +404,29 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     const dev = this.registry.get(deviceId);
     if (!dev) return;
     this.registry.delete(deviceId);
+    this.disarmOffline(deviceId);
     this.emit('unregister', { ...dev });
+  }
+
+  private armOffline(deviceId: string, ms: number, reason: 'registration expired' | 'keepalive timeout'): void {
+    if (this.opts.offlineCheck === false) return;
+    this.disarmOffline(deviceId);
+    const timer = setTimeout(() => {
+      this.offlineTimers.delete(deviceId);
+      const dev = this.registry.get(deviceId);
+      if (!dev) return;
+      this.registry.delete(deviceId);
+      this.logger.info('device offline', { deviceId, reason });
+      this.emit('offline', { ...dev }, reason);
+    }, ms);
+    timer.unref();
+    this.offlineTimers.set(deviceId, timer);
+  }
+
+  private disarmOffline(deviceId: string): void {
+    const t = this.offlineTimers.get(deviceId);
+    if (t) clearTimeout(t);
+    this.offlineTimers.delete(deviceId);
   }
 
   private later(fn: () => void, ms: number): NodeJS.Timeout {
@@ -458,6 +494,10 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
       const remote = this.remoteAddress(req, source);
       device.address = remote.address;
       device.port = remote.port;
+      // KeepaliveNotifyMessageHandler: offline deadline = now + min(Expires, HeartBeatInterval × HeartBeatCount).
+      const interval = Number(device.basicParam?.HeartBeatInterval ?? '60') || 60;
+      const count = Number(device.basicParam?.HeartBeatCount ?? '3') || 3;
+      this.armOffline(fromUser, Math.min(device.expires, interval * count) * 1000, 'keepalive timeout');
       this.emit('keepalive', { ...device });
     }
     this.emit('message', fromUser, doc.cmdType, doc.fields, raw);
