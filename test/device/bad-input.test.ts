@@ -163,6 +163,14 @@ describe('hostile input (table-driven)', function () {
     });
   }
 
+  it('survives a burst of 2000 malformed datagrams and answers right after', async () => {
+    const port = h.device.localSipPort();
+    const junk = CASES.filter((c) => c.expect === 'drop' && !c.name.includes('huge')).map((c) => c.build(h.platform, h.deviceUri, port).data);
+    for (let i = 0; i < 2000; i++) h.platform.sendTo(junk[i % junk.length], { address: '127.0.0.1', port });
+    const ok = h.platform.request('MESSAGE', h.deviceUri, { contentType: MANSCDP, body: manscdpQuery('DeviceInfo', 10, DEVICE_ID) });
+    assert.equal((await h.ask(ok.data, ok.callId, 2000)).status, 200);
+  });
+
   it('still registered, still answering, after all of it', async () => {
     assert.equal(h.device.state, 'registered');
     const { data, callId } = h.platform.request('INVITE', `sip:${CH}@127.0.0.1:${h.device.localSipPort()}`, { contentType: 'APPLICATION/SDP', body: Buffer.from(offer) });

@@ -82,7 +82,7 @@ describe('INVITE sessions', function () {
     h = await startHarness();
     const inv = invite('UDP');
     const ok = await h.ask(inv.data, inv.callId);
-    await delay(1700);
+    await delay(1900);
     const oks = () => h!.platform.received.filter((m) => m.status === 200 && header(m, 'call-id') === inv.callId).length;
     const before = oks();
     assert.ok(before >= 3, `200 sent ${before} times`);
