@@ -187,6 +187,14 @@ describe('PlatformEmulator INVITE and media (SIPCommander#playStreamCmd, ZLM RTP
     assert.equal(info.body.toString(), 'PLAY RTSP/1.0\r\nCSeq: 123456789\r\nScale: 2.000000\r\n');
     device.reply(info, 200, 'OK');
     assert.equal(await status, 200);
+
+    // MediaStatus 121 in the INVITE's Call-ID (notes §8.5) reaches the session even with another From user.
+    const mediaStatus = new Promise<[string, Record<string, string>]>((resolve) => session.once('message', (cmd, fields) => resolve([cmd, fields])));
+    device.message(`<?xml version="1.0" encoding="GB2312"?>\r\n<Notify>\r\n<CmdType>MediaStatus</CmdType>\r\n<SN>8</SN>\r\n<DeviceID>${CHANNEL}</DeviceID>\r\n<NotifyType>121</NotifyType>\r\n</Notify>\r\n`, { callId: session.callId });
+    assert.equal((await device.response('MESSAGE')).startLine, 'SIP/2.0 200 OK');
+    const [cmd, fields] = await mediaStatus;
+    assert.equal(cmd, 'MediaStatus');
+    assert.equal(fields.NotifyType, '121');
     session.close();
   });
 
