@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { Cam, OnvifCallback } from 'onvif';
 import { Logger, silentLogger } from '../logger';
 import { classifyOnvifFailure, OnvifError } from './onvif-error';
-import { asList, asRecord, asText, soapBodyOf, soapText, tokenOf, xmlText } from './onvif-reply';
+import { asList, asRecord, soapBodyOf, soapText, xmlText } from './onvif-reply';
 import { PtzVelocity } from './ptz-velocity';
 import { installWsSecurityHeader } from './ws-security-header';
 
@@ -202,11 +202,14 @@ export class OnvifCamera extends EventEmitter {
     }
     const uri = this.cam.uri ?? {};
     if (!uri['media']) throw new OnvifError('ONVIF_BAD_RESPONSE', 'the device lists no media service', this.context());
-    const profiles = asList((await this.call('GetProfiles', (cb) => this.cam.getProfiles(cb))).data);
-    const withPtz = profiles.find((p) => asRecord(p)?.['PTZConfiguration'] !== undefined);
+    const reply = await this.call('GetProfiles', (cb) => this.cam.getProfiles(cb));
+    // Tokens from the raw XML, exactly as the camera wrote them (see getPresets).
+    const profiles = asList(asRecord(soapBodyOf(reply.xml)?.['GetProfilesResponse'])?.['Profiles']).map(asRecord);
+    const withPtz = profiles.find((p) => p?.['PTZConfiguration'] !== undefined);
     const chosen = withPtz ?? profiles[0];
-    const profileToken = tokenOf(chosen);
-    const videoSourceToken = asText(asRecord(asRecord(chosen)?.['videoSourceConfiguration'])?.['sourceToken']);
+    const token = chosen?.['@_token'];
+    const profileToken = typeof token === 'string' ? token : undefined;
+    const videoSourceToken = soapText(asRecord(chosen?.['VideoSourceConfiguration'])?.['SourceToken']);
     const ptzService = uri['ptz'] !== undefined;
     if (withPtz && !ptzService) this.logger.warn('a profile has a PTZConfiguration but the device lists no PTZ service: treating it as fixed', { camera: this.name });
     if (!withPtz && ptzService) this.logger.info('PTZ service present but no profile carries a PTZConfiguration: treating it as fixed', { camera: this.name });

@@ -1,7 +1,8 @@
 /**
- * Narrowing for the `onvif` package's replies: xml2js objects run through its `linerase`, where a
- * one-element list is the element itself, attributes sit under `$`, and text that looks numeric has
- * become a number (a preset token "7" arrives as 7). Everything is read as `unknown` and checked here.
+ * Reading ONVIF replies. The `onvif` package hands back xml2js objects run through its `linerase`,
+ * which turns text that looks numeric into numbers (a token "1.0" becomes 1); where exact strings
+ * matter (profile and preset tokens, names) we parse the reply's raw XML ourselves. Everything is read
+ * as `unknown` and narrowed here.
  */
 import { XMLParser } from 'fast-xml-parser';
 
@@ -29,7 +30,6 @@ export function soapText(v: unknown): string | undefined {
   return typeof t === 'string' ? t : undefined;
 }
 
-
 export function asRecord(v: unknown): Json | undefined {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
 }
@@ -38,21 +38,6 @@ export function asRecord(v: unknown): Json | undefined {
 export function asList(v: unknown): unknown[] {
   if (v === undefined || v === null) return [];
   return Array.isArray(v) ? v : [v];
-}
-
-/** Text content whether linerase made it a string, a number or a boolean; objects with `_` (text + attributes) too. */
-export function asText(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  const r = asRecord(v);
-  if (r && '_' in r) return asText(r['_']);
-  if (Array.isArray(v) && v.length === 1) return asText(v[0]);
-  return undefined;
-}
-
-/** The `token` attribute of an element. */
-export function tokenOf(v: unknown): string | undefined {
-  return asText(asRecord(asRecord(v)?.['$'])?.['token']);
 }
 
 /** Escapes text that the `onvif` package pastes into its SOAP bodies unescaped (tokens, names). */

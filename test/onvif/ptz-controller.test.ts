@@ -131,13 +131,20 @@ describe('onvif: PTZ controller against a simulated camera', function () {
   });
 
   it('presets the camera numbers itself ("1".."255" tokens) keep their numbers', async () => {
-    rig = await startRig({ presets: [{ token: '12', name: 'parking' }, { token: '4', name: '' }] });
+    rig = await startRig({ presets: [{ token: '12', name: 'parking' }, { token: '4', name: '' }, { token: '1.0', name: 'dock & gate' }] });
     assert.deepEqual(await rig.ptz.listPresets(), [
+      { id: 1, token: '1.0', name: 'dock & gate' },
       { id: 4, token: '4', name: 'Preset 4' },
       { id: 12, token: '12', name: 'parking' },
     ]);
     await rig.ptz.handle({ kind: 'preset', action: 'call', preset: 12 });
     assert.equal(rig.sim.calls[rig.sim.calls.length - 1].presetToken, '12');
+    // Tokens go back exactly as the camera wrote them ("1.0", not 1); names with XML characters survive.
+    await rig.ptz.handle({ kind: 'preset', action: 'call', preset: 1 });
+    assert.equal(rig.sim.calls[rig.sim.calls.length - 1].presetToken, '1.0');
+    await rig.ptz.handle({ kind: 'preset', action: 'set', preset: 1 });
+    const set = rig.sim.calls[rig.sim.calls.length - 1];
+    assert.deepEqual([set.action, set.presetToken, set.presetName, set.fault], ['SetPreset', '1.0', 'dock & gate', undefined]);
   });
 
   it('home position: goto always, set only when enabled', async () => {
