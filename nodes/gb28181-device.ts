@@ -58,9 +58,9 @@ export = function register(RED: NodeAPI): void {
     };
     node.mediaEndpoint = () => media;
 
-    const fail = (text: string) => {
+    const fail = (text: string, detail = text) => {
       node.status({ fill: 'red', shape: 'ring', text: shortStatus(text) });
-      node.error(text);
+      node.error(detail);
     };
 
     function updateStatus(): void {
@@ -98,7 +98,7 @@ export = function register(RED: NodeAPI): void {
     };
 
     if (problems.length) {
-      fail(`invalid configuration: ${problems.join('; ')}`);
+      fail(problems[0], `invalid configuration: ${problems.join('; ')}`);
       return;
     }
     if (!registerNode) {
@@ -107,7 +107,7 @@ export = function register(RED: NodeAPI): void {
     }
     const reg = registerNode.settings();
     if (reg.problems.length) {
-      fail(`wvp-register "${registerNode.name || registerNode.id}": ${reg.problems.join('; ')}`);
+      fail(`wvp-register: ${reg.problems[0]}`, `wvp-register "${registerNode.name || registerNode.id}": ${reg.problems.join('; ')}`);
       return;
     }
     platformLabel = registerNode.label();

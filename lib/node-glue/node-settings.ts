@@ -103,7 +103,7 @@ export function readDeviceSettings(props: Props): { device: DeviceConfig; proble
   const problems: string[] = [];
   const id = text(props, 'deviceId', DEFAULTS.deviceId);
   if (!isGbId(id)) problems.push(`device ID must be 20 digits (got "${id}")`);
-  else if (!isDeviceTypeCode(id)) problems.push(`device ID type code (digits 11-13) must be 111-130, e.g. 118 NVR (got ${id.slice(10, 13)})`);
+  else if (!isDeviceTypeCode(id)) problems.push(`device ID type code must be 111-130 (got ${id.slice(10, 13)})`);
   return {
     device: {
       id,
@@ -138,7 +138,7 @@ export function readSourceSettings(props: Props): SourceSettings {
   const problems: string[] = [];
   const channelId = text(props, 'channelId');
   if (!isGbId(channelId)) problems.push(`channel ID must be 20 digits (got "${channelId}")`);
-  else if (!isChannelTypeCode(channelId)) problems.push(`channel ID type code (digits 11-13) must be 131 or 132 (got ${channelId.slice(10, 13)})`);
+  else if (!isChannelTypeCode(channelId)) problems.push(`channel ID type code must be 131 or 132 (got ${channelId.slice(10, 13)})`);
   const url = text(props, 'url');
   if (!isRtspUrl(url)) problems.push(url ? 'RTSP URL must look like rtsp://host[:port]/path' : 'RTSP URL is required');
   const subUrl = text(props, 'subUrl') || undefined;
