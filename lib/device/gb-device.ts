@@ -138,6 +138,7 @@ export class GbDevice extends EventEmitter {
   async start(): Promise<void> {
     if (this.started) return;
     await this.endpoint.start();
+    this.responder.open();
     this.started = true;
     this.registration.start();
   }

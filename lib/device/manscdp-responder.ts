@@ -40,6 +40,10 @@ export class ManscdpResponder {
 
   constructor(private readonly o: ManscdpResponderOptions) {}
 
+  open(): void {
+    this.closed = false;
+  }
+
   close(): void {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);

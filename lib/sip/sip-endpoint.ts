@@ -99,6 +99,7 @@ export class SipEndpoint extends EventEmitter {
   /** Rejects with SipBindError when the port cannot be bound. */
   async start(): Promise<void> {
     await this.transport.start();
+    this.stopped = false;
     this.sweepTimer = setInterval(() => this.sweep(), 5000);
     this.sweepTimer.unref();
   }

@@ -57,6 +57,7 @@ export class SipTransport extends EventEmitter {
   }
 
   async start(): Promise<void> {
+    this.closed = false;
     const ctx = { peer: `${this.opts.bindIp}:${this.opts.port}`, protocol: this.protocol };
     try {
       if (this.protocol === 'udp') await this.startUdp();

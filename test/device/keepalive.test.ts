@@ -107,3 +107,28 @@ describe('keepalive and re-registration', function () {
     assert.equal(d2.state, 'idle');
   });
 });
+
+describe('device lifecycle', function () {
+  this.timeout(10000);
+  it('can be started again after stop() and registers again', async () => {
+    const p = new RawSipPlatform();
+    await p.start();
+    p.registrar = { password: '12345678' };
+    const d = new GbDevice({ device: deviceConfig(), platform: platformConfig(p.port), local: localConfig() });
+    d.setChannels(channels(2));
+    try {
+      for (let round = 0; round < 2; round++) {
+        const registered = new Promise<void>((r) => d.once('registered', () => r()));
+        await d.start();
+        await registered;
+        assert.equal(d.state, 'registered');
+        await d.stop();
+        assert.equal(d.state, 'unregistered');
+      }
+      assert.equal(new Set(p.received.filter((m) => m.method === 'REGISTER' && header(m, 'expires') === '0').map((m) => header(m, 'call-id'))).size, 2);
+    } finally {
+      await d.stop();
+      await p.close();
+    }
+  });
+});
