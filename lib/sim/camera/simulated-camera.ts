@@ -198,7 +198,8 @@ export class SimulatedCamera extends EventEmitter<SimulatedCameraEvents> {
     const creds = withCredentials && this.auth
       ? `${encodeURIComponent(this.options.username ?? '')}:${encodeURIComponent(this.options.password ?? '')}@`
       : '';
-    return `rtsp://${creds}${this.host}:${this.port}${normalisePath(path)}`;
+    const host = this.host === '0.0.0.0' ? '127.0.0.1' : this.host;
+    return `rtsp://${creds}${host}:${this.port}${normalisePath(path)}`;
   }
 
   /** Simulates a camera failure: every client connection is cut and new connections are refused until resume(). */
@@ -249,8 +250,7 @@ export class SimulatedCamera extends EventEmitter<SimulatedCameraEvents> {
   }
 
   private dropAllClients(): void {
-    for (const s of this.sessions.values()) s.close();
-    this.sessions.clear();
+    for (const s of [...this.sessions.values()]) this.endSession(s);
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
   }
@@ -312,6 +312,8 @@ export class SimulatedCamera extends EventEmitter<SimulatedCameraEvents> {
 
   private async answer(socket: net.Socket, remote: string, req: RtspRequest): Promise<void> {
     const cseq = req.headers.cseq;
+    // Behind a wildcard bind, URLs name the address the client actually reached.
+    const urlHost = this.host === '0.0.0.0' ? (socket.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '') : this.host;
     const reply = (status: number, headers: Record<string, string | string[]> = {}, body?: string): void => {
       if (!socket.destroyed) socket.write(formatRtspResponse(status, cseq, headers, body));
     };
@@ -339,7 +341,7 @@ export class SimulatedCamera extends EventEmitter<SimulatedCameraEvents> {
           this.logger.error('simulated camera: encoder failed', { camera: target.feed.spec.path, error: String(err) });
           return reply(503);
         }
-        const base = `rtsp://${this.host}:${this.port}${target.feed.spec.path}/`;
+        const base = `rtsp://${urlHost}:${this.port}${target.feed.spec.path}/`;
         return reply(200, { 'Content-Type': 'application/sdp', 'Content-Base': base }, this.describeSdp(target.feed.spec, tracks));
       }
       case 'SETUP': {
@@ -372,7 +374,7 @@ export class SimulatedCamera extends EventEmitter<SimulatedCameraEvents> {
       case 'PLAY': {
         if (!session) return reply(454);
         if (session.tracks.size === 0) return reply(455);
-        const base = `rtsp://${this.host}:${this.port}${session.path}/`;
+        const base = `rtsp://${urlHost}:${this.port}${session.path}/`;
         // Computed in the same tick as session.play(), so seq and rtptime are those of the first packets sent.
         const firstTs = session.playing ? new Map<number, number>() : session.feed.firstTimestamps();
         const rtpInfo = [...session.tracks.values()].map((t) => {
