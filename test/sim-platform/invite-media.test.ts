@@ -217,4 +217,22 @@ describe('PlatformEmulator INVITE and media (SIPCommander#playStreamCmd, ZLM RTP
     device.reply(inv2, 488, 'Not Acceptable Here');
     await assert.rejects(rejected, (e: Error & { code?: string }) => e.code === 'PLATFORM_INVITE_REJECTED');
   });
+
+  it('writes To sip:<channel>@<domain> when inviteToHost is "domain" (older WVP releases)', async () => {
+    const legacy = new PlatformEmulator({ autoQuery: false, inviteToHost: 'domain' });
+    await legacy.start();
+    const dev = new RawSipDevice(DEVICE_ID, legacy.port);
+    await dev.start();
+    try {
+      await dev.registerFully(undefined);
+      const pending = legacy.invite(DEVICE_ID, CHANNEL, { transport: 'udp', timeoutMs: 2000 });
+      const inv = await dev.request('INVITE');
+      assert.equal(hdr(inv, 'To'), `<sip:${CHANNEL}@3402000000>`);
+      dev.reply(inv, 486, 'Busy Here');
+      await assert.rejects(pending);
+    } finally {
+      dev.close();
+      await legacy.stop();
+    }
+  });
 });

@@ -40,6 +40,11 @@ export interface PlatformEmulatorOptions {
   mediaPortRange?: [number, number];
   /** After a first registration, query DeviceInfo, ConfigDownload/BasicParam and Catalog as WVP does (default true). */
   autoQuery?: boolean;
+  /**
+   * Host of the To URI in INVITE/ACK/BYE/INFO: 'address' = device ip:port as current WVP
+   * (SIPRequestHeaderProvider#createInviteRequest), 'domain' = the SIP domain as older releases did.
+   */
+  inviteToHost?: 'address' | 'domain';
   /** Drop a device whose registration expires or whose keepalives stop, as WVP does (default true). */
   offlineCheck?: boolean;
   /** User-Agent of our requests and responses. */
@@ -738,6 +743,11 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     }
   }
 
+  /** To URI of our INVITE dialogs: current WVP writes the device's ip:port, older releases the SIP domain. */
+  private inviteToUri(channelId: string, hostport: string): string {
+    return `sip:${channelId}@${this.opts.inviteToHost === 'domain' ? this.domain : hostport}`;
+  }
+
   /** GB28181 SSRC as WVP's SSRCFactory: "0" live / "1" history + domain[3..8) + 4 digits. */
   private nextSsrc(history: boolean): string {
     this.ssrcSeq = (this.ssrcSeq % 9999) + 1;
@@ -765,7 +775,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
       headers: [
         this.viaHeader(`z9hG4bK${token()}`),
         { name: 'From', value: `<sip:${this.serverId}@${this.domain}>;tag=${fromTag}` },
-        { name: 'To', value: `<sip:${channelId}@${hostport}>` },
+        { name: 'To', value: `<${this.inviteToUri(channelId, hostport)}>` },
         { name: 'Call-ID', value: callId },
         { name: 'CSeq', value: `${cseq} INVITE` },
         { name: 'Max-Forwards', value: '70' },
@@ -810,7 +820,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
       headers: [
         this.viaHeader(`z9hG4bK${token()}`),
         { name: 'From', value: `<sip:${this.serverId}@${this.domain}>;tag=${fromTag}` },
-        { name: 'To', value: `<sip:${channelId}@${hostport}>;tag=${toTag}` },
+        { name: 'To', value: `<${this.inviteToUri(channelId, hostport)}>;tag=${toTag}` },
         { name: 'Call-ID', value: callId },
         { name: 'CSeq', value: `${cseq} ACK` },
         { name: 'Max-Forwards', value: '70' },
@@ -844,7 +854,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     const headers: SipHeaderField[] = [
       this.viaHeader(`z9hG4bK${token()}`),
       { name: 'From', value: `<sip:${this.serverId}@${this.domain}>;tag=${session.fromTag}` },
-      { name: 'To', value: `<sip:${session.channelId}@${hostport}>;tag=${session.toTag}` },
+      { name: 'To', value: `<${this.inviteToUri(session.channelId, hostport)}>;tag=${session.toTag}` },
       { name: 'Call-ID', value: session.callId },
       { name: 'CSeq', value: `${this.cseq++} ${method}` },
       { name: 'Max-Forwards', value: '70' },
