@@ -43,11 +43,6 @@ export class PtzCommandQueue {
     return { sent: this.sent, coalesced: this.coalesced, waiting: this.waiting.length, busy: this.running };
   }
 
-  /** Resolves when nothing runs and nothing waits. */
-  async idle(): Promise<void> {
-    while (this.running || this.waiting.length > 0) await new Promise((r) => setTimeout(r, 5));
-  }
-
   private pump(): void {
     if (this.running) return;
     const job = this.waiting.shift();
