@@ -284,7 +284,8 @@ export class RecordArchive extends EventEmitter<RecordArchiveEvents> {
       return;
     }
     this.watchDir(dir);
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // Newest names first: with date-named folders the recent days (the ones asked for) index first.
+    entries.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const full = path.join(dir, e.name);
