@@ -16,10 +16,10 @@ const TS_MOD = 0x200000000;
 
 export class MpegTsWriter {
   private readonly cc = new Map<number, number>();
-  private videoType = 0;
-  private audio = false;
+  private readonly videoType: number;
+  private readonly audio: boolean;
 
-  /** Declares the streams; returns PAT+PMT packets to write first. */
+  /** Declares the program's streams (PAT/PMT go out before each keyframe, the first included). */
   constructor(videoCodec: 'h264' | 'h265', withAac: boolean) {
     this.videoType = videoCodec === 'h265' ? 0x24 : 0x1b;
     this.audio = withAac;
