@@ -106,8 +106,11 @@ describe('PlatformEmulator INVITE and media (SIPCommander#playStreamCmd, ZLM RTP
     for (let i = 0; i < data.length; i++) sender.send(rtp(1000 + i, 200000001, data[i], i === data.length - 1), offerPort, '127.0.0.1');
     sender.send(Buffer.from('not rtp'), offerPort, '127.0.0.1');
     await session.waitForPackets(20, 3000);
-    assert.deepEqual(session.packets.map((p) => p.seq), data.map((_, i) => 1000 + i));
-    assert.ok(session.packets.every((p) => p.pt === 96 && p.ssrc === 200000001));
+    for (const seq of [1025, 1022]) sender.send(rtp(seq, 200000001, Buffer.alloc(0)), offerPort, '127.0.0.1'); // 5 skipped, then 1 late
+    await session.waitForPackets(22, 3000);
+    assert.deepEqual({ ...session.stats(), firstPacketAt: 0, lastPacketAt: 0 }, { packets: 22, lost: 5, late: 1, rejected: 1, psBytes: Buffer.concat(data).length, firstPacketAt: 0, lastPacketAt: 0 });
+    assert.deepEqual(session.packets.slice(0, 20).map((p) => p.seq), data.map((_, i) => 1000 + i));
+    assert.ok(session.packets.slice(0, 20).every((p) => p.pt === 96 && p.ssrc === 200000001));
     assert.equal(session.packets[19].marker, true);
     assert.equal(session.psBytes, Buffer.concat(data).length);
     assert.ok(session.firstPacketAt !== undefined);

@@ -112,6 +112,27 @@ describe('Platform emulator SIP behaviour', function () {
     }
   });
 
+  it('survives malformed datagrams and bodies: drops garbage, answers a bad MANSCDP body 400, keeps serving', async () => {
+    platform = new PlatformEmulator({ autoQuery: false });
+    const { port } = await platform.start();
+    const device = new RawSipDevice('34020000001320000001', port);
+    await device.start();
+    try {
+      const problems: string[] = [];
+      platform.on('manscdp-problem', (_id, p) => problems.push(p));
+      for (const junk of ['', '\r\n\r\n', 'GARBAGE', 'REGISTER sip:x SIP/2.0\r\nVia SIP/2.0/UDP\r\n\r\n', 'MESSAGE sip:x SIP/2.0\r\nContent-Length: 99\r\n\r\nshort']) device.send(junk);
+      device.send(Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x02]));
+      assert.equal((await device.registerFully(undefined)).startLine, 'SIP/2.0 200 OK');
+      device.message('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><Notify><CmdType>Keepalive</CmdType></Notify>');
+      assert.equal((await device.response('MESSAGE')).startLine, 'SIP/2.0 400 Bad Request');
+      assert.equal(problems.length, 1);
+      device.message('<?xml version="1.0"?><Notify><CmdType>Keepalive</CmdType><SN>1</SN><DeviceID>34020000001320000001</DeviceID><Status>OK</Status></Notify>');
+      assert.equal((await device.response('MESSAGE')).startLine, 'SIP/2.0 200 OK');
+    } finally {
+      device.close();
+    }
+  });
+
   it('registers a device over TCP and sends its queries on the device connection', async () => {
     platform = new PlatformEmulator({ transport: 'tcp', autoQuery: false, password: 'pw' });
     const { port } = await platform.start();

@@ -86,6 +86,12 @@ export class InviteSession extends EventEmitter<InviteSessionEvents> {
     return this.receiver.firstPacketAt;
   }
 
+  /** Counters for benchmarks: every packet (uncapped), sequence gaps, late packets, non-RTP input, timing. */
+  stats(): { packets: number; lost: number; late: number; rejected: number; psBytes: number; firstPacketAt?: number; lastPacketAt?: number } {
+    const r = this.receiver;
+    return { packets: r.packetCount, lost: r.lostPackets, late: r.latePackets, rejected: r.rejected, psBytes: r.psBytes, firstPacketAt: r.firstPacketAt, lastPacketAt: r.lastPacketAt };
+  }
+
   /** Local media port we offered. */
   get mediaPort(): number {
     return this.receiver.port;

@@ -74,6 +74,14 @@ export class RtpPsReceiver extends EventEmitter<RtpPsReceiverEvents> {
   firstPacketAt?: number;
   /** Datagrams or frames that were not RTP. */
   rejected = 0;
+  /** Every RTP packet received (the `packets` log is capped, this is not). */
+  packetCount = 0;
+  /** Sequence numbers skipped (RFC 3550 §A.3, counted per gap, late packets not subtracted). */
+  lostPackets = 0;
+  /** Packets older than the highest sequence seen (reordered or duplicated). */
+  latePackets = 0;
+  lastPacketAt?: number;
+  private highestSeq?: number;
   private udp?: dgram.Socket;
   private server?: net.Server;
   private readonly streams = new Set<net.Socket>();
@@ -184,6 +192,17 @@ export class RtpPsReceiver extends EventEmitter<RtpPsReceiverEvents> {
     }
     const record: RtpPacketRecord = { ...parsed.record, at: Date.now() };
     if (this.firstPacketAt === undefined) this.firstPacketAt = record.at;
+    this.lastPacketAt = record.at;
+    this.packetCount++;
+    if (this.highestSeq === undefined) this.highestSeq = record.seq;
+    else {
+      const delta = (record.seq - this.highestSeq) & 0xffff;
+      if (delta === 0 || delta >= 0x8000) this.latePackets++;
+      else {
+        this.lostPackets += delta - 1;
+        this.highestSeq = record.seq;
+      }
+    }
     if (this.packets.length < MAX_PACKET_RECORDS) this.packets.push(record);
     this.psBytes += parsed.payload.length;
     if (this.output && parsed.payload.length) this.output.write(Buffer.from(parsed.payload));
