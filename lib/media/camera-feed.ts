@@ -68,6 +68,7 @@ export class CameraFeed extends EventEmitter<CameraFeedEvents> {
   private videoStage: H26xAccessUnitStage | undefined;
   private audioStage: AudioAccessUnitStage | undefined;
   private program: TsProgramStream[] = [];
+  private held: ElementaryPacket[] = [];
   private gop: AccessUnit[] = [];
   private gopBytes = 0;
   private _state: SourceState = 'offline';
@@ -109,8 +110,12 @@ export class CameraFeed extends EventEmitter<CameraFeedEvents> {
     return this.lastError;
   }
 
-  /** The supported audio codec ffmpeg announced for this source, before any audio arrived. */
+  /** The supported audio codec this source carries, known before any audio unit arrived. */
   get expectedAudioCodec(): AudioCodec | undefined {
+    for (const s of this.program) {
+      const codec = this.codecOf(s);
+      if (codec && !isVideoCodec(codec)) return codec;
+    }
     const a = this.ingestStreams.find((s) => s.kind === 'audio');
     const codec = a ? codecFromFfmpegName(a.codec) : undefined;
     return codec && !isVideoCodec(codec) ? codec : undefined;
@@ -190,6 +195,7 @@ export class CameraFeed extends EventEmitter<CameraFeedEvents> {
     this.setState('connecting', undefined, undefined);
     this.demuxer = this.newDemuxer();
     this.program = [];
+    this.held = [];
     this.ingestStreams = [];
     this.videoStage = undefined;
     this.audioStage = undefined;
@@ -205,7 +211,12 @@ export class CameraFeed extends EventEmitter<CameraFeedEvents> {
       context: { key: spec.key },
     });
     this.ingest = ingest;
-    ingest.on('streams', (s) => { this.ingestStreams = s; this.configureStages(); });
+    ingest.on('streams', (s) => {
+      if (this.ingest !== ingest) return;
+      this.ingestStreams = s;
+      this.configureStages();
+      this.releaseHeld();
+    });
     ingest.on('data', (chunk) => {
       if (this.ingest !== ingest) return;
       this.lastDataAt = Date.now();
@@ -279,7 +290,27 @@ export class CameraFeed extends EventEmitter<CameraFeedEvents> {
     if (v?.width) { this.width = v.width; this.height = v.height; }
   }
 
+  /**
+   * ffmpeg writes G.711 as private data (stream_type 0x06): its codec comes from ffmpeg's stream
+   * list on stderr, which may be read after the first TS bytes. Hold PES until every stream's codec
+   * is known, so the first PSM a session sends already declares the audio.
+   */
+  private programResolved(): boolean {
+    return this.program.every((s) => this.codecOf(s) !== undefined) || this.ingestStreams.length >= this.program.length;
+  }
+
+  private releaseHeld(): void {
+    const held = this.held;
+    this.held = [];
+    for (const p of held) this.onPes(p);
+  }
+
   private onPes(p: ElementaryPacket): void {
+    if (!this.programResolved() && this.held.length < 250) {
+      this.held.push(p);
+      return;
+    }
+    if (this.held.length) this.releaseHeld();
     const codec = this.codecOf(p);
     if (!codec) return;
     if (isVideoCodec(codec)) {

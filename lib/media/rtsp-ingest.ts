@@ -137,9 +137,10 @@ export class RtspIngest extends EventEmitter<RtspIngestEvents> {
     if (this.stderrTail.length > 30) this.stderrTail.shift();
     if (/^Input #/.test(line)) this.section = 'input';
     else if (/^Output #/.test(line)) this.section = 'output';
-    else if (/^Stream mapping:/.test(line)) {
+    else if (/^Stream mapping:|^Press \[q\]/.test(line)) {
+      // With copy ffmpeg prints Output #0 before the mapping; when encoding, after it.
+      if (this.section === 'output') this.emit('streams', this.streams);
       this.section = 'none';
-      this.emit('streams', this.streams);
     } else if (this.section === 'output') {
       const m = STREAM_LINE.exec(line);
       if (m) {
@@ -150,6 +151,7 @@ export class RtspIngest extends EventEmitter<RtspIngestEvents> {
           codec: m[3],
           ...(size ? { width: Number(size[1]), height: Number(size[2]) } : {}),
         });
+        this.emit('streams', this.streams);
       }
     }
     if (/error|failed|refused|unauthori[sz]ed|not found|timed out/i.test(line)) this.logger.debug(`ffmpeg: ${line}`, { camera: this.displayUrl });
