@@ -221,6 +221,18 @@ describe('PlatformEmulator INVITE and media (SIPCommander#playStreamCmd, ZLM RTP
     await assert.rejects(rejected, (e: Error & { code?: string }) => e.code === 'PLATFORM_INVITE_REJECTED');
   });
 
+  it('BYEs a session that sends no RTP within mediaTimeoutMs (WVP play-timeout)', async () => {
+    const { session } = await invite({ transport: 'udp', mediaTimeoutMs: 300 }, () => answerSdp({ user: DEVICE_ID, port: 9, proto: 'RTP/AVP', ssrc: '0200000001' }));
+    const timedOut = new Promise<void>((resolve) => session.once('media-timeout', resolve));
+    const bye = await device.request('BYE', 3000);
+    await timedOut;
+    assert.equal(hdr(bye, 'Call-ID'), session.callId);
+    device.reply(bye, 200, 'OK');
+    const deadline = Date.now() + 2000;
+    while (platform.openSessions().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(platform.openSessions().length, 0);
+  });
+
   it('writes To sip:<channel>@<domain> when inviteToHost is "domain" (older WVP releases)', async () => {
     const legacy = new PlatformEmulator({ autoQuery: false, inviteToHost: 'domain' });
     await legacy.start();

@@ -32,6 +32,8 @@ export interface InviteSessionInit {
 export interface InviteSessionEvents {
   rtp: [record: RtpPacketRecord];
   bye: [];
+  /** No RTP within InviteOptions.mediaTimeoutMs: we BYE the session as WVP does. */
+  'media-timeout': [];
   message: [cmdType: string, fields: Record<string, string>, rawBody: string];
 }
 

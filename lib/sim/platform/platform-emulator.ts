@@ -47,6 +47,11 @@ export interface PlatformEmulatorOptions {
   inviteToHost?: 'address' | 'domain';
   /** Drop a device whose registration expires or whose keepalives stop, as WVP does (default true). */
   offlineCheck?: boolean;
+  /**
+   * Final answer expected to our MESSAGEs within this time (WVP `sip.timeout`, SIPSender), default 1000 ms;
+   * UDP requests are retransmitted at 500 ms meanwhile.
+   */
+  sipTimeoutMs?: number;
   /** User-Agent of our requests and responses. */
   userAgent?: string;
   logger?: Logger;
@@ -97,6 +102,11 @@ export interface InviteOptions {
   output?: string | NodeJS.WritableStream;
   /** Wait for the final response (default 10000 ms, WVP play-timeout). */
   timeoutMs?: number;
+  /**
+   * WVP play-timeout: when set, no RTP within this many ms of the INVITE makes us BYE the session
+   * and emit 'media-timeout' on it (RtpServerServiceImpl#openCommonRTPServer). Off by default.
+   */
+  mediaTimeoutMs?: number;
 }
 
 export interface DeviceControlResult {
@@ -322,6 +332,10 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     if (headerParam(via, 'rport') !== undefined) out = out.replace(/;\s*rport(=\d*)?/i, `;rport=${source.port}`);
     if (headerParam(via, 'received') === undefined) out += `;received=${source.address}`;
     return out;
+  }
+
+  private get sipTimeoutMs(): number {
+    return this.opts.sipTimeoutMs ?? 1000;
   }
 
   private get userAgent(): string {
@@ -646,7 +660,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
       });
     });
     result.catch(() => undefined);
-    const res = await this.sendRequest(this.buildMessage(dev, buildPlatformXml(root, cmdType, sn, target, extra, this.charset)), dev, Math.min(timeoutMs, 4000))
+    const res = await this.sendRequest(this.buildMessage(dev, buildPlatformXml(root, cmdType, sn, target, extra, this.charset)), dev, this.sipTimeoutMs)
       .catch((e: unknown) => {
         this.pendingAnswers.delete(key);
         throw e;
@@ -733,7 +747,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     const responded = new Promise<void>((resolve) => (gotResponse = resolve));
     this.pendingAnswers.set(key, { onDocument: (doc) => { response = { ...doc.fields }; gotResponse(); } });
     try {
-      const res = await this.sendRequest(this.buildMessage(dev, buildPlatformXml('Control', 'DeviceControl', sn, channelId, extra, this.charset)), dev, 4000);
+      const res = await this.sendRequest(this.buildMessage(dev, buildPlatformXml('Control', 'DeviceControl', sn, channelId, extra, this.charset)), dev, this.sipTimeoutMs);
       if (wait > 0 && res.status >= 200 && res.status < 300 && !response) {
         await Promise.race([responded, new Promise<void>((r) => this.later(r, wait))]);
       }
@@ -787,6 +801,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
       body: Buffer.from(offerSdp, 'utf8'),
     };
     let res: SipResponse;
+    const invitedAt = Date.now();
     try {
       res = await this.sendRequest(req, dev, opts.timeoutMs ?? 10_000);
     } catch (e) {
@@ -834,6 +849,14 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     this.sessions.set(callId, session);
     await this.transport.send(ack, dev);
     if (answer.problems.length) this.emit('sdp-problem', callId, answer.problems);
+    if (opts.mediaTimeoutMs !== undefined) {
+      const left = Math.max(0, opts.mediaTimeoutMs - (Date.now() - invitedAt));
+      this.later(() => {
+        if (session.firstPacketAt !== undefined || session.isEnded) return;
+        session.emit('media-timeout');
+        session.bye().catch((e: unknown) => this.logger.debug('BYE after media timeout failed', { callId, error: String(e) }));
+      }, left);
+    }
     if (opts.transport === 'tcp-active') {
       // PlayServiceImpl#tcpActiveHandler: connect to the answer's c=/m= right after the 200.
       const host = answer.connectionIp ?? dev.address;
