@@ -69,6 +69,8 @@ interface ClientTransaction {
 
 interface ServerTransaction {
   response?: Buffer;
+  /** Last provisional response, re-sent to a retransmitted INVITE still being prepared (RFC 3261 §17.2.1). */
+  provisional?: Buffer;
   remote: RemoteEndpoint;
   expires: number;
 }
@@ -233,6 +235,7 @@ export class SipEndpoint extends EventEmitter {
     const data = encodeSipMessage(response);
     const st = this.servers.get(serverKey(req.message));
     if (st && status >= 200) st.response = data;
+    else if (st) st.provisional = data;
     if (this.stopped) return response;
     await this.transport.send(data, req.remote).catch((e: Error) => this.logger.warn(`could not send ${status} to ${req.remote.address}:${req.remote.port}: ${e.message}`));
     return response;
@@ -254,7 +257,8 @@ export class SipEndpoint extends EventEmitter {
       const key = serverKey(m);
       const st = this.servers.get(key);
       if (st) {
-        if (st.response) this.transport.send(st.response, remote).catch(() => undefined);
+        const again = st.response ?? st.provisional;
+        if (again) this.transport.send(again, remote).catch(() => undefined);
         return;
       }
       if (this.servers.size >= MAX_SERVER_TRANSACTIONS) this.sweep(true);

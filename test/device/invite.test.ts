@@ -210,6 +210,24 @@ describe('INVITE sessions', function () {
     assert.equal(await status(inv.data, inv.callId), 400);
   });
 
+  it('answers a retransmitted INVITE with 100 while preparing and with the same final response after', async () => {
+    h = await startHarness();
+    h.handler.delayMs = 400;
+    const inv = invite('UDP');
+    send(inv.data);
+    await delay(100);
+    const since = h.platform.received.length;
+    send(inv.data);
+    await h.platform.waitFor((m) => m.status === 100 && header(m, 'call-id') === inv.callId, 1000, since);
+    const ok = await h.platform.waitFor((m) => m.status === 200 && header(m, 'call-id') === inv.callId, 2000);
+    assert.equal(h.handler.prepared.length, 1, 'prepared once');
+    const after = h.platform.received.length;
+    send(inv.data);
+    const again = await h.platform.waitFor((m) => m.status === 200 && header(m, 'call-id') === inv.callId, 1000, after);
+    assert.equal(header(again, 'to'), header(ok, 'to'));
+    send(ack(ok, inv.callId, inv.fromTag).data);
+  });
+
   it('answers 503 when no stream handler is set', async () => {
     h = await startHarness({ device: { streamHandler: undefined } });
     const inv = invite('UDP');
