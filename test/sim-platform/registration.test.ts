@@ -124,4 +124,10 @@ describe('PlatformEmulator registration (WVP RegisterRequestProcessor)', functio
     assert.ok(Date.now() - started >= 900);
     assert.equal(platform.devices().length, 0);
   });
+
+  it('uses a per-device password over the public one', async () => {
+    await setup({ password: 'public1', devicePasswords: { [DEVICE_ID]: 'own-pass' } });
+    assert.equal((await device.registerFully('public1', 'pd-1')).startLine, 'SIP/2.0 403 wrong password');
+    assert.equal((await device.registerFully('own-pass', 'pd-2')).startLine, 'SIP/2.0 200 OK');
+  });
 });

@@ -31,6 +31,8 @@ export interface PlatformEmulatorOptions {
   domain?: string;
   /** undefined or '' = no challenge (WVP with an empty sip.password accepts any device). */
   password?: string;
+  /** Per-device passwords; they override `password` as a device's own password does in WVP. */
+  devicePasswords?: Record<string, string>;
   /** qop="auth" in the challenge (default true). */
   qop?: boolean;
   /** How device bodies are decoded and ours encoded, like WVP's per-device charset (default GB2312). */
@@ -392,7 +394,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
       }
       return;
     }
-    const password = this.opts.password;
+    const password = this.opts.devicePasswords?.[deviceId] || this.opts.password;
     const authorization = headerValue(req, 'Authorization');
     if (password && authorization === undefined) {
       this.respond(req, source, 401, 'Unauthorized', [{ name: 'WWW-Authenticate', value: digestChallenge(this.domain, this.opts.qop !== false) }]);
