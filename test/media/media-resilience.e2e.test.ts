@@ -4,8 +4,9 @@
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import { MediaService } from '../../lib/media/media-service';
-import { SourceState } from '../../lib/media/media-source';
+import { SourceState, SourceStats } from '../../lib/media/media-source';
 import { GstCamera, freeTcpPort } from './gst-camera';
 import { randomPortRange, streamRequest } from './media-session-runner';
 import { PsDecodeCheck, checkRtpRules, readPsm } from './ps-capture-check';
@@ -13,9 +14,13 @@ import { RtpTestReceiver } from './rtp-test-receiver';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function ffmpegChildren(): number {
-  const out = execFileSync('ps', ['-o', 'comm=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.trim() === 'ffmpeg').length;
+/** ffmpeg processes started by this process that pull `url` (other suites may run encoders too). */
+function ffmpegChildren(url: string): number {
+  const out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' });
+  return out.split('\n').map((l) => l.trim().split(/\s+/)).filter(([pid, comm]) => {
+    if (comm !== 'ffmpeg') return false;
+    try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(url); } catch { return false; }
+  }).length;
 }
 
 describe('media resilience (GStreamer RTSP, real ffmpeg, loopback sockets)', function () {
@@ -99,7 +104,8 @@ describe('media resilience (GStreamer RTSP, real ffmpeg, loopback sockets)', fun
     await b.waitFor(() => b.packets.length > 0, 2000, 'second session first packet');
     const firstPacketMs = b.packets[0].at - startedAt;
     await sleep(2500);
-    assert.equal(ffmpegChildren(), 1, 'one ffmpeg process for two sessions');
+    assert.equal(ffmpegChildren(camera.url), 1, 'one ffmpeg process for two sessions');
+    assert.equal(service.sessionStats().every((s) => s.packets > 0 && s.droppedFrames === 0), true);
     const stats = service.sessionStats();
     assert.equal(stats.length, 2);
     service.stop(reqA.callId, 'done');
@@ -118,6 +124,39 @@ describe('media resilience (GStreamer RTSP, real ffmpeg, loopback sockets)', fun
       assert.ok(report.videoFrames > 40, `session ${name}: ${report.videoFrames} frames`);
       assert.equal(await decode.decodeErrors('/usr/bin/ffmpeg', file, '0:v', true), '');
     }
+  });
+
+  it('camera gone for good: stats report the feed, the session ends (→ BYE), close() leaves no ffmpeg behind', async () => {
+    const camera = await GstCamera.start('h264', 'none');
+    cleanups.push(() => camera.stop());
+    const service = new MediaService({
+      localIp: '127.0.0.1', bindIp: '127.0.0.1', portRange: randomPortRange(), stallTimeoutMs: 1000, offlineEndMs: 1500, statsIntervalMs: 1000,
+      resolveSource: () => ({ key: 'gone-cam', url: camera.url, displayUrl: camera.url, rtspTransport: 'tcp' }),
+    });
+    cleanups.push(() => service.close());
+    const stats: SourceStats[] = [];
+    service.on('stats', (s) => stats.push(s));
+    const ended: Array<[string, string]> = [];
+    service.on('session-ended', (id, reason) => ended.push([id, reason]));
+    const rx = new RtpTestReceiver();
+    cleanups.push(() => rx.close());
+    await rx.listenUdp();
+    const req = streamRequest('udp', rx.port);
+    await service.prepare(req, new AbortController().signal);
+    service.start(req.callId);
+    await rx.waitFor(() => stats.some((s) => s.state === 'online' && s.frames > 25), 10000, 'stats while online');
+    const online = stats.filter((s) => s.state === 'online').pop() as SourceStats;
+    assert.ok(online.fps > 15 && online.fps < 35, `fps ${online.fps}`);
+    assert.ok(online.bitrate > 0 && online.lastFrameAgeMs < 500);
+    assert.equal(online.videoCodec, 'h264');
+    assert.equal(online.width, 320);
+    await camera.stop();
+    await rx.waitFor(() => ended.length > 0, 10000, 'session-ended');
+    assert.equal(ended[0][0], req.callId);
+    assert.match(ended[0][1], /camera offline/);
+    assert.equal(service.sessionStats().length, 0);
+    await service.close();
+    await rx.waitFor(() => ffmpegChildren(camera.url) === 0, 2000, 'no ffmpeg left');
   });
 
   it('a TCP receiver that stops reading: backlog stays bounded, whole frames are dropped and counted, sending resumes at a keyframe', async () => {
