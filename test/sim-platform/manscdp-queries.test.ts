@@ -126,4 +126,20 @@ describe('PlatformEmulator MANSCDP queries (SIPCommander + response handlers)', 
     assert.deepEqual(result.items.map((i) => i.StartTime), ['2024-02-21T01:00:00', '2024-02-21T03:00:00']);
     assert.equal(result.messages, 3);
   });
+
+  it('fails a query whose MESSAGE gets no answer within sipTimeoutMs or a non-2xx answer, and refuses unknown devices', async () => {
+    await setup(false);
+    await device.registerFully(undefined);
+    const started = Date.now();
+    const silent = platform.queryDeviceInfo(DEVICE_ID, 5000);
+    await assert.rejects(silent, (e: Error & { code?: string }) => e.code === 'PLATFORM_REQUEST_TIMEOUT');
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 900 && elapsed < 2500, `gave up after ${elapsed} ms`);
+
+    const refused = platform.queryDeviceStatus(DEVICE_ID, 5000);
+    const q = await device.next((m) => m.startLine.startsWith('MESSAGE ') && xmlField(m, 'CmdType') === 'DeviceStatus');
+    device.reply(q, 404, 'Not Found');
+    await assert.rejects(refused, (e: Error & { code?: string }) => e.code === 'PLATFORM_QUERY_REJECTED');
+    await assert.rejects(platform.queryCatalog('34020000001320000999'), (e: Error & { code?: string }) => e.code === 'PLATFORM_UNKNOWN_DEVICE');
+  });
 });

@@ -645,6 +645,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     const dev = this.requireDevice(deviceId);
     const sn = this.newSn();
     const key = `${deviceId}|${cmdType}|${sn}`;
+    let abandon: () => void = () => undefined;
     const result = new Promise<T>((resolve, reject) => {
       const timer = this.later(() => {
         this.pendingAnswers.delete(key);
@@ -657,6 +658,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
         this.timers.delete(timer);
         this.pendingAnswers.delete(key);
       };
+      abandon = finish;
       this.pendingAnswers.set(key, {
         onDocument: (doc) => collect(doc, (v) => { finish(); resolve(v); }, (e) => { finish(); reject(e); }, sn),
       });
@@ -664,11 +666,11 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     result.catch(() => undefined);
     const res = await this.sendRequest(this.buildMessage(dev, buildPlatformXml(root, cmdType, sn, target, extra, this.charset)), dev, this.sipTimeoutMs)
       .catch((e: unknown) => {
-        this.pendingAnswers.delete(key);
+        abandon();
         throw e;
       });
     if (res.status < 200 || res.status >= 300) {
-      this.pendingAnswers.delete(key);
+      abandon();
       throw new GatewayError('PLATFORM_QUERY_REJECTED', `${cmdType} query answered ${res.status} ${res.reason}`, { deviceId, status: res.status });
     }
     return result;
