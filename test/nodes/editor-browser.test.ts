@@ -1,0 +1,124 @@
+/**
+ * The editor in a real browser: Debian's chromium driven by playwright-core against a real Node-RED
+ * (child process, temp user directory with this package installed, 127.0.0.1 only). The palette
+ * shows the GB28181 nodes, example (1) is listed under Import → Examples, imports and deploys with
+ * every node valid, an edit dialog opens with its help, and a screenshot goes to test-output/.
+ * Node-RED reaches only loopback: the example's platform and cameras are 127.0.0.1.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Browser, chromium, Page } from 'playwright-core';
+import { NodeRedProcess, PROJECT_ROOT, startNodeRed } from '../support/node-red-process';
+import { copyNodeAssets } from './node-test-support';
+
+const CHROMIUM = '/usr/bin/chromium';
+const FLOW_TYPES = ['gb28181-device', 'rtsp-source', 'ps-rtp-sender', 'health-monitor'];
+
+/**
+ * A package folder for Node-RED to install: package.json of the project, `build` = the build root
+ * holding this compiled test (build/ in CI, build-<x>/ for a helper), examples and icons linked.
+ */
+function stagePackage(root: string): string {
+  const pkgDir = path.join(root, 'package');
+  fs.mkdirSync(pkgDir, { recursive: true });
+  fs.copyFileSync(path.join(PROJECT_ROOT, 'package.json'), path.join(pkgDir, 'package.json'));
+  fs.symlinkSync(path.resolve(__dirname, '..', '..'), path.join(pkgDir, 'build'), 'dir');
+  fs.symlinkSync(path.join(PROJECT_ROOT, 'examples'), path.join(pkgDir, 'examples'), 'dir');
+  fs.symlinkSync(path.join(PROJECT_ROOT, 'icons'), path.join(pkgDir, 'icons'), 'dir');
+  fs.symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(pkgDir, 'node_modules'), 'dir');
+  return pkgDir;
+}
+
+function prepareUserDir(root: string): string {
+  const userDir = path.join(root, 'userdir');
+  fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
+  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'gb28181-editor-test', private: true, dependencies: { 'node-red-contrib-gb28181': 'file:../package' } }, null, 2));
+  fs.symlinkSync(stagePackage(root), path.join(userDir, 'node_modules', 'node-red-contrib-gb28181'), 'dir');
+  fs.writeFileSync(path.join(userDir, 'flows.json'), '[]');
+  return userDir;
+}
+
+describe('editor in chromium', function () {
+  this.timeout(90000);
+  let tmp: string;
+  let red: NodeRedProcess | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+
+  before(async function () {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
+    copyNodeAssets();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gb-editor-'));
+    red = await startNodeRed(prepareUserDir(tmp));
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    await page.goto(red.url);
+    await page.waitForSelector('.red-ui-palette-node[data-palette-type="gb28181-device"]', { timeout: 30000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await red?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('shows the GB28181 nodes in their own palette category, the config node registered', async () => {
+    for (const t of FLOW_TYPES) {
+      assert.equal(await page.locator(`#red-ui-palette-container-GB28181 .red-ui-palette-node[data-palette-type="${t}"]`).count(), 1, `${t} in the GB28181 category`);
+    }
+    assert.equal(await page.evaluate('!!RED.nodes.getType("wvp-register") && RED.nodes.getType("wvp-register").category'), 'config');
+    // Typing in the palette filter leaves only matching nodes.
+    await page.locator('#red-ui-palette-search input').pressSequentially('rtsp');
+    await page.waitForFunction('document.querySelector(\'.red-ui-palette-node[data-palette-type="ps-rtp-sender"]\').offsetParent === null', undefined, { timeout: 5000 });
+    assert.ok(await page.locator('.red-ui-palette-node[data-palette-type="rtsp-source"]').isVisible());
+    await page.locator('#red-ui-palette-search input').fill('');
+    await page.locator('#red-ui-palette-search input').press('Escape');
+  });
+
+  it('lists example (1) under Import → Examples, imports it with every node valid, and deploys', async () => {
+    const modules = await page.evaluate('fetch("library/examples/flows/").then((r) => r.json())') as Array<{ d?: unknown } | string>;
+    assert.ok(JSON.stringify(modules).includes('node-red-contrib-gb28181'), `examples list: ${JSON.stringify(modules)}`);
+    const listed = JSON.stringify(await page.evaluate('fetch("library/examples/flows/node-red-contrib-gb28181").then((r) => r.json())'));
+    for (const name of ['two-cameras', 'zero-setup-demo', 'h265-substream']) assert.ok(listed.includes(name), `${name} listed: ${listed}`);
+    const invalid = await page.evaluate(`fetch("library/examples/flows/node-red-contrib-gb28181/two-cameras").then((r) => r.json()).then((flow) => {
+      RED.view.importNodes(flow);
+      const bad = [];
+      RED.nodes.eachNode((n) => { if (!n.valid) bad.push(n.type + ' ' + n.id); });
+      RED.nodes.eachConfig((n) => { if (n.valid === false) bad.push(n.type + ' ' + n.id); });
+      return bad;
+    })`) as string[];
+    assert.deepEqual(invalid, [], 'every imported node passes the edit-dialog validation');
+    const tab = await page.evaluate('RED.nodes.filterNodes({type: "gb28181-device"}).map((n) => n.z)[0]') as string;
+    await page.evaluate(`RED.workspaces.show(${JSON.stringify(tab)})`);
+    await page.locator('#red-ui-header-button-deploy').click();
+    // A deploy with invalid nodes would raise a confirmation dialog instead of this notification.
+    await page.waitForSelector('.red-ui-notification-success, .red-ui-notification:has-text("Successfully deployed")', { timeout: 15000 });
+    assert.equal(await page.locator('.red-ui-notification-warning, .red-ui-notification-error').count(), 0, 'no warning or error notification');
+    const flows = JSON.parse(fs.readFileSync(path.join(red!.userDir, 'flows.json'), 'utf8')) as Array<{ type: string }>;
+    assert.ok(flows.some((n) => n.type === 'gb28181-device'), 'deployed flow saved');
+  });
+
+  it('opens the device edit dialog with validation and its help, and writes a screenshot', async () => {
+    const id = await page.evaluate('RED.nodes.filterNodes({type: "gb28181-device"})[0].id') as string;
+    await page.evaluate(`RED.editor.edit(RED.nodes.node(${JSON.stringify(id)}))`);
+    const input = page.locator('#node-input-deviceId');
+    await input.waitFor({ state: 'visible', timeout: 10000 });
+    assert.equal(await input.inputValue(), '34020000001180000001');
+    // A channel-type code (132) in a device ID shows the hint and marks the field invalid.
+    await input.fill('34020000001320000001');
+    await page.waitForSelector('#gb28181-device-idhint:visible', { timeout: 5000 });
+    await page.locator('#node-dialog-cancel').click();
+    const help = await page.evaluate('RED.nodes.getNodeHelp("gb28181-device")') as string;
+    assert.match(help, /Device ID/);
+    assert.match(help, /registered · 3 ch · 1 live/);
+    await page.evaluate(`RED.view.select(${JSON.stringify(id)}); RED.sidebar.help.show("gb28181-device")`);
+    await page.getByText('Sender bound').first().waitFor({ state: 'visible', timeout: 10000 });
+    const outDir = path.join(PROJECT_ROOT, 'test-output');
+    fs.mkdirSync(outDir, { recursive: true });
+    const shot = path.join(outDir, 'editor-two-cameras.png');
+    await page.screenshot({ path: shot });
+    assert.ok(fs.statSync(shot).size > 10000, 'screenshot written');
+  });
+});
