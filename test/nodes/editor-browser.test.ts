@@ -100,6 +100,25 @@ describe('editor in chromium', function () {
     assert.ok(flows.some((n) => n.type === 'gb28181-device'), 'deployed flow saved');
   });
 
+  it('moves a password pasted into a camera URL to the credentials: never in flows.json', async () => {
+    const id = await page.evaluate('RED.nodes.filterNodes({type: "rtsp-source"})[0].id') as string;
+    await page.evaluate(`RED.editor.edit(RED.nodes.node(${JSON.stringify(id)}))`);
+    const url = page.locator('#node-input-url');
+    await url.waitFor({ state: 'visible', timeout: 10000 });
+    await url.fill('rtsp://admin:pasted-secret-4@127.0.0.1:8554/h264');
+    await page.locator('#node-dialog-ok').click();
+    await url.waitFor({ state: 'detached', timeout: 10000 });
+    assert.equal(await page.evaluate(`RED.nodes.node(${JSON.stringify(id)}).url`), 'rtsp://127.0.0.1:8554/h264');
+    await page.locator('#red-ui-header-button-deploy').click();
+    await page.waitForFunction('document.querySelectorAll(".red-ui-notification").length > 0 && RED.nodes.dirty() === false', undefined, { timeout: 15000 });
+    const flowsText = fs.readFileSync(path.join(red!.userDir, 'flows.json'), 'utf8');
+    assert.ok(flowsText.includes('rtsp://127.0.0.1:8554/h264'));
+    assert.ok(!flowsText.includes('pasted-secret-4'), 'the password is not in flows.json');
+    const credFile = path.join(red!.userDir, 'flows_cred.json');
+    assert.ok(fs.existsSync(credFile), 'credentials were saved');
+    assert.ok(!fs.readFileSync(credFile, 'utf8').includes('pasted-secret-4'), 'flows_cred.json is encrypted');
+  });
+
   it('opens the device edit dialog with validation and its help, and writes a screenshot', async () => {
     const id = await page.evaluate('RED.nodes.filterNodes({type: "gb28181-device"})[0].id') as string;
     await page.evaluate(`RED.editor.edit(RED.nodes.node(${JSON.stringify(id)}))`);
