@@ -18,6 +18,7 @@ import { buildPlatformXml, decodeManscdpBody, encodeManscdpBody, ManscdpDocument
 import { buildWvpOffer, InviteSessionType, MediaTransportMode, parseAnswerSdp } from './wvp-sdp';
 import { RtpPsReceiver } from './rtp-ps-receiver';
 import { DialogRequestSender, InviteSession } from './invite-session';
+import { SipClientTransactions } from './sip-client-transactions';
 
 export { InviteSession } from './invite-session';
 export type { RtpPacketRecord } from './rtp-ps-receiver';
@@ -133,20 +134,10 @@ export interface PlatformEmulatorEvents {
   offline: [device: RegisteredDevice, reason: 'registration expired' | 'keepalive timeout'];
 }
 
-interface ClientTransaction {
-  method: string;
-  resolve: (res: SipResponse) => void;
-  reject: (e: Error) => void;
-  timeout: NodeJS.Timeout;
-  retransmit?: NodeJS.Timeout;
-}
-
 interface PendingAnswer {
   onDocument: (doc: ManscdpDocument) => void;
 }
 
-const SIP_T1 = 500;
-const SIP_T2 = 4000;
 const RESPONSE_CACHE_MS = 32_000;
 const CATALOG_PART_GAP_MS = 5000;
 
@@ -167,7 +158,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
   private readonly logger: Logger;
   private readonly transport: PlatformSipTransport;
   private readonly registry = new Map<string, RegisteredDevice>();
-  private readonly transactions = new Map<string, ClientTransaction>();
+  private readonly transactions: SipClientTransactions;
   private readonly responseCache = new Map<string, { bytes: SipResponse; to: SipPeer; at: number }>();
   private readonly pendingAnswers = new Map<string, PendingAnswer>();
   private readonly sessions = new Map<string, InviteSession>();
@@ -188,6 +179,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     this.logger = options.logger ?? silentLogger;
     this.transport = new PlatformSipTransport(this.transportKind, this.host, this.logger);
     this.transport.on('message', (msg, source) => this.onMessage(msg, source));
+    this.transactions = new SipClientTransactions(this.transport);
   }
 
   get port(): number {
@@ -211,12 +203,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     this.timers.clear();
     for (const t of this.offlineTimers.values()) clearTimeout(t);
     this.offlineTimers.clear();
-    for (const [branch, tx] of this.transactions) {
-      clearTimeout(tx.timeout);
-      if (tx.retransmit) clearTimeout(tx.retransmit);
-      tx.reject(new GatewayError('PLATFORM_STOPPED', `platform stopped before the answer to ${tx.method}`, { key: branch }));
-    }
-    this.transactions.clear();
+    this.transactions.abortAll('platform stopped');
     for (const s of [...this.sessions.values()]) s.close();
     this.sessions.clear();
     this.pendingAnswers.clear();
@@ -538,27 +525,13 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
   }
 
   private onResponse(res: SipResponse): void {
-    const via = headerValues(res, 'Via')[0] ?? '';
-    const branch = headerParam(via, 'branch') ?? '';
-    const tx = this.transactions.get(branch);
-    if (!tx) {
-      // A retransmitted 2xx to an INVITE whose ACK was lost: ACK again (RFC 3261 §13.2.2.4).
-      const session = this.sessions.get(headerValue(res, 'Call-ID') ?? '');
-      if (session && res.status >= 200 && res.status < 300 && /INVITE/i.test(headerValue(res, 'CSeq') ?? '')) {
-        const dev = this.registry.get(session.deviceId);
-        if (dev) void this.transport.send(session.ack, dev).catch(() => undefined);
-      }
-      return;
+    if (this.transactions.onResponse(res)) return;
+    // A retransmitted 2xx to an INVITE whose ACK was lost: ACK again (RFC 3261 §13.2.2.4).
+    const session = this.sessions.get(headerValue(res, 'Call-ID') ?? '');
+    if (session && res.status >= 200 && res.status < 300 && /INVITE/i.test(headerValue(res, 'CSeq') ?? '')) {
+      const dev = this.registry.get(session.deviceId);
+      if (dev) void this.transport.send(session.ack, dev).catch(() => undefined);
     }
-    if (res.status < 200) {
-      if (tx.retransmit) clearTimeout(tx.retransmit);
-      tx.retransmit = undefined;
-      return;
-    }
-    this.transactions.delete(branch);
-    clearTimeout(tx.timeout);
-    if (tx.retransmit) clearTimeout(tx.retransmit);
-    tx.resolve(res);
   }
 
   // ---------------------------------------------------------------- outgoing
@@ -573,37 +546,8 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     return dev;
   }
 
-  /** Sends a request as a client transaction; on UDP retransmits with T1 doubling (RFC 3261 §17.1). */
   private sendRequest(req: SipRequest, to: SipPeer, timeoutMs: number): Promise<SipResponse> {
-    const via = headerValues(req, 'Via')[0] ?? '';
-    const branch = headerParam(via, 'branch') ?? '';
-    return new Promise<SipResponse>((resolve, reject) => {
-      const tx: ClientTransaction = {
-        method: req.method,
-        resolve,
-        reject,
-        timeout: setTimeout(() => {
-          this.transactions.delete(branch);
-          if (tx.retransmit) clearTimeout(tx.retransmit);
-          reject(new GatewayError('PLATFORM_REQUEST_TIMEOUT', `no final answer to ${req.method} within ${timeoutMs} ms`, { callId: headerValue(req, 'Call-ID'), peer: `${to.address}:${to.port}` }));
-        }, timeoutMs),
-      };
-      this.transactions.set(branch, tx);
-      const fire = (interval: number): void => {
-        if (this.transportKind === 'udp') {
-          tx.retransmit = setTimeout(() => {
-            if (!this.transactions.has(branch)) return;
-            void this.transport.send(req, to).catch(() => undefined);
-            fire(req.method === 'INVITE' ? interval * 2 : Math.min(interval * 2, SIP_T2));
-          }, interval);
-        }
-      };
-      this.transport.send(req, to).then(() => fire(SIP_T1), (e: unknown) => {
-        this.transactions.delete(branch);
-        clearTimeout(tx.timeout);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      });
-    });
+    return this.transactions.send(req, to, timeoutMs);
   }
 
   private newSn(): number {
