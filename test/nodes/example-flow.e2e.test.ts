@@ -95,6 +95,13 @@ describe('example flow "two-cameras" end to end', function () {
     assert.equal(tcp.status, 200);
     await tcp.waitForPackets(100, 15000);
     await tcp.bye();
+    // TCP active (we listen, the platform connects after the 200 OK).
+    const activeFile = path.join(tmp, 'active.ps');
+    const active = await platform.invite(DEVICE_ID, CH1, { transport: 'tcp-active', output: activeFile, timeoutMs: 15000 });
+    assert.equal(active.status, 200);
+    await active.waitForPackets(100, 15000);
+    await active.bye();
+    assert.equal(probeCodec(activeFile), 'h264');
     assert.equal(probeCodec(udpFile), 'h264');
     assert.equal(probeCodec(tcpFile), 'hevc');
 
