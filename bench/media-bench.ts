@@ -3,7 +3,8 @@
  *  1. PS+RTP muxer throughput alone (PsMuxer + RtpPacketizer on 1080p-sized frames), MB/s per core.
  *  2. N concurrent channels of a 1080p25 H.264 stream from GStreamer's RTSP server through
  *     MediaService to UDP receivers on 127.0.0.1: CPU % and RSS of this process and its ffmpeg
- *     children, added latency (access unit out of the demuxer → RTP packet received, p50/p99) and
+ *     children, added latency (last RTP packet of a camera frame into ffmpeg → its PS/RTP packet
+ *     received on loopback, p50/p99; and the part after our demuxer alone) and
  *     INVITE (prepare) → first RTP packet with a cold and a warm camera.
  */
 import { execFileSync } from 'node:child_process';
@@ -16,6 +17,7 @@ import { RtpPacketizer } from '../lib/media/rtp-packetizer';
 import { GstCamera, freeTcpPort } from '../test/media/gst-camera';
 import { randomPortRange, streamRequest } from '../test/media/media-session-runner';
 import { RtpTestReceiver } from '../test/media/rtp-test-receiver';
+import { RtspInterleavedTap } from './rtsp-interleaved-tap';
 
 function muxThroughput(seconds: number): { mbPerSec: number; framesPerSec: number; packetsPerSec: number } {
   // 4 Mb/s at 25 fps, GOP 50: a 120 KB keyframe and ~18 KB P-frames.
@@ -83,11 +85,21 @@ function percentile(values: number[], p: number): number {
 async function channels(n: number, seconds: number): Promise<void> {
   const camera = new GstCamera(await freeTcpPort(), 'h264', 'none', [1920, 1080], 25, 4000, 'ball', 'cbr');
   await camera.start();
+  // Channel 0 pulls through a tap that notes when each camera frame arrived.
+  const tap = new RtspInterleavedTap(camera.port);
+  await tap.start();
+  const tapUrl = camera.url.replace(`:${camera.port}/`, `:${tap.port}/`);
   const service = new MediaService({
     localIp: '127.0.0.1', bindIp: '127.0.0.1', portRange: randomPortRange(), keepWarmMs: 60000,
-    resolveSource: (channelId) => ({ key: `ch-${channelId}`, url: camera.url, displayUrl: camera.url, rtspTransport: 'tcp' }),
+    resolveSource: (channelId) => {
+      const url = channelId.endsWith('0000') ? tapUrl : camera.url;
+      return { key: `ch-${channelId}`, url, displayUrl: url, rtspTransport: 'tcp' };
+    },
   });
+  const camLatencies: number[] = [];
+  let offset: number | undefined;
   const produced = new Map<number, number>();
+  const keyframes = new Set<number>();
   const latencies: number[] = [];
   const firstPacket: number[] = [];
   const receivers: RtpTestReceiver[] = [];
@@ -105,10 +117,36 @@ async function channels(n: number, seconds: number): Promise<void> {
       service.start(req.callId);
       callIds.push(req.callId);
       const feed = service.feed(`ch-${channelId}`);
-      feed?.subscribe({ onUnit: (au) => { if (i === 0 && au.codec === 'h264') produced.set(au.dts % 0x100000000, performance.now()); }, onDiscontinuity: () => undefined });
+      feed?.subscribe({
+        onUnit: (au) => {
+          if (i !== 0 || au.codec !== 'h264') return;
+          produced.set(au.dts % 0x100000000, performance.now());
+          if (au.keyframe) keyframes.add(au.dts % 0x100000000);
+        },
+        onDiscontinuity: () => undefined,
+      });
       rx.onPacket = (p) => {
         if (!rx.packets[1]) firstPacket.push(Date.now() - t0);
-        if (i === 0 && p.marker) { const t = produced.get(p.timestamp); if (t !== undefined) { latencies.push(performance.now() - t); produced.delete(p.timestamp); } }
+        if (i === 0 && p.marker) {
+          const t = produced.get(p.timestamp);
+          const now = performance.now();
+          if (t !== undefined) {
+            latencies.push(now - t);
+            produced.delete(p.timestamp);
+            // Camera frame in → RTP out: map our timestamp back to the camera's RTP timestamp.
+            // The offset is re-learnt on each keyframe (ffmpeg may shift PTS on RTCP sync): the
+            // keyframe that left last is the latest camera keyframe seen (GOP 1 s > latency).
+            if (keyframes.has(p.timestamp)) {
+              const camKey = [...tap.frames].reverse().find((f) => f.keyframe && f.at <= t);
+              if (camKey) offset = (p.timestamp - camKey.rtpTimestamp) >>> 0;
+            }
+            if (offset !== undefined) {
+              const camTs = (p.timestamp - offset) >>> 0;
+              const cam = tap.frames.find((f) => f.rtpTimestamp === camTs);
+              if (cam) camLatencies.push(now - cam.at);
+            }
+          }
+        }
         if (rx.packets.length > 64) rx.packets.splice(0, rx.packets.length - 2);
       };
     }));
@@ -117,6 +155,7 @@ async function channels(n: number, seconds: number): Promise<void> {
     const k0 = childStats();
     const t0 = performance.now();
     latencies.length = 0;
+    camLatencies.length = 0;
     let bytes = 0;
     const byteCounter = receivers.map(() => 0);
     receivers.forEach((rx, i) => { const prev = rx.onPacket; rx.onPacket = (p) => { byteCounter[i] += p.size; prev?.(p); }; });
@@ -142,12 +181,14 @@ async function channels(n: number, seconds: number): Promise<void> {
     console.log(`${String(n).padStart(2)} channel(s): gateway CPU ${gwCpu.toFixed(1)} %, RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB; ` +
       `ffmpeg ×${k1.count} CPU ${ffCpu.toFixed(1)} %, RSS ${(k1.rssKb / 1024).toFixed(0)} MiB; ` +
       `RTP out ${((bytes * 8) / elapsed / 1e6 / n).toFixed(2)} Mb/s per channel; ` +
-      `latency demux→RTP received p50 ${percentile(latencies, 50).toFixed(2)} ms p99 ${percentile(latencies, 99).toFixed(2)} ms; ` +
+      `latency camera frame in→RTP out p50 ${percentile(camLatencies, 50).toFixed(1)} ms p99 ${percentile(camLatencies, 99).toFixed(1)} ms (${camLatencies.length} frames), ` +
+      `of which demux→RTP p50 ${percentile(latencies, 50).toFixed(2)} ms p99 ${percentile(latencies, 99).toFixed(2)} ms; ` +
       `INVITE→first RTP cold p50 ${percentile(firstPacket, 50)} ms (max ${Math.max(...firstPacket)}), warm ${warmMs} ms`);
   } finally {
     for (const id of callIds) service.stop(id, 'bench done');
     await service.close();
     for (const rx of receivers) await rx.close();
+    await tap.close();
     await camera.stop();
   }
 }
