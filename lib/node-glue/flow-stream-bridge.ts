@@ -119,6 +119,8 @@ export class FlowStreamBridge implements StreamHandler {
     if (p) {
       clearTimeout(p.timer);
       this.pending.delete(callId);
+      // Never leave a prepare() hanging: whoever waits on it gets the reason.
+      p.reject(new GatewayError('FLOW_STOPPED', `stopped while preparing: ${reason}`, { callId, channelId: p.request.channelId, sipStatus: 503 }));
     }
     this.live.delete(callId);
     // A sender may have prepared already (claimed, answer in flight): tell it to free the call.
