@@ -58,6 +58,12 @@ function codecFromFfmpegName(name: string): VideoCodec | AudioCodec | undefined 
   }
 }
 
+/** Exponential backoff with ±20 % jitter (so cameras behind one switch do not retry in step), within [min, max]. */
+export function restartDelayMs(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+  const base = Math.min(maxMs, minMs * 2 ** attempt);
+  return Math.max(minMs, Math.min(maxMs, base * (0.8 + random() * 0.4)));
+}
+
 export class CameraFeed extends EventEmitter<CameraFeedEvents> {
   readonly key: string;
   private readonly logger: Logger;
@@ -237,10 +243,7 @@ export class CameraFeed extends EventEmitter<CameraFeedEvents> {
     for (const s of this.subscribers) s.onDiscontinuity();
     this.gop = [];
     this.gopBytes = 0;
-    const min = this.options.backoffMinMs ?? 1000;
-    const max = this.options.backoffMaxMs ?? 30000;
-    const base = Math.min(max, min * 2 ** this.attempt);
-    const delay = Math.max(min, Math.min(max, base * (0.8 + Math.random() * 0.4)));
+    const delay = restartDelayMs(this.attempt, this.options.backoffMinMs ?? 1000, this.options.backoffMaxMs ?? 30000);
     this.attempt++;
     this.reconnects++;
     this.logger.warn(`camera offline, retrying in ${Math.round(delay)} ms: ${error.message}`, { key: this.key, camera: this.options.spec.displayUrl, code: error.code });
