@@ -94,6 +94,15 @@ function toSpec(s: SimulatedStream): PatternSpec {
   };
 }
 
+/** The clock rate of a track's rtpmap (RFC 4566 §6); 8000 for static PCMA. */
+function clockRate(track: EncodedTrack): number {
+  for (const line of track.mediaLines) {
+    const m = /^a=rtpmap:\d+ [^/]+\/(\d+)/.exec(line);
+    if (m) return Number(m[1]);
+  }
+  return track.kind === 'video' ? 90000 : 8000;
+}
+
 async function bindUdpPair(host: string): Promise<UdpServerPair> {
   // RTP on an even port, RTCP on the next one (RFC 3550 §11), as server_port=a-b promises.
   for (let attempt = 0; attempt < 50; attempt++) {
@@ -360,11 +369,11 @@ export class SimulatedCamera extends EventEmitter<SimulatedCameraEvents> {
         let transport: string;
         if (offer.kind === 'tcp') {
           const channels = offer.interleaved ?? [trackIndex * 2, trackIndex * 2 + 1];
-          s.addTrack(trackIndex, 'tcp', channels);
+          s.addTrack(trackIndex, 'tcp', channels, clockRate(tracks[trackIndex]));
           transport = `RTP/AVP/TCP;unicast;interleaved=${channels[0]}-${channels[1]}`;
         } else {
           const ports = offer.clientPorts as [number, number];
-          s.addTrack(trackIndex, 'udp', ports);
+          s.addTrack(trackIndex, 'udp', ports, clockRate(tracks[trackIndex]));
           const server = this.udpPair();
           transport = `RTP/AVP;unicast;client_port=${ports[0]}-${ports[1]};server_port=${server.rtp.address().port}-${server.rtcp.address().port}`;
         }

@@ -19,6 +19,8 @@ export interface FeedPacket {
   rtcp: boolean;
   /** First packet of a keyframe access unit (or of the cached GOP): a safe place to (re)start a client. */
   keyStart: boolean;
+  /** Which encoder run produced it: a new run has a new SSRC, sequence and timestamp base. */
+  generation: number;
 }
 
 export type FeedSubscriber = (packet: FeedPacket) => void;
@@ -53,6 +55,7 @@ export class StreamFeed extends EventEmitter<{ restarted: [] }> {
   private restartTimer?: NodeJS.Timeout;
   private restartDelayMs = 1000;
   private closed = false;
+  private generation = 0;
   packetsOut = 0;
 
   constructor(readonly spec: PatternSpec, private readonly options: StreamFeedOptions) {
@@ -96,9 +99,10 @@ export class StreamFeed extends EventEmitter<{ restarted: [] }> {
   subscribe(subscriber: FeedSubscriber): () => void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    for (const [track, sr] of this.lastSr) subscriber({ track, packet: sr, rtcp: true, keyStart: false });
-    this.gop.forEach((packet, i) => subscriber({ track: 0, packet, rtcp: false, keyStart: i === 0 }));
-    for (const [track, packet] of this.lastAudio) subscriber({ track, packet, rtcp: false, keyStart: false });
+    const generation = this.generation;
+    for (const [track, sr] of this.lastSr) subscriber({ track, packet: sr, rtcp: true, keyStart: false, generation });
+    this.gop.forEach((packet, i) => subscriber({ track: 0, packet, rtcp: false, keyStart: i === 0, generation }));
+    for (const [track, packet] of this.lastAudio) subscriber({ track, packet, rtcp: false, keyStart: false, generation });
     this.subscribers.add(subscriber);
     return () => {
       if (this.subscribers.delete(subscriber)) this.touch();
@@ -132,10 +136,11 @@ export class StreamFeed extends EventEmitter<{ restarted: [] }> {
       const encoder = new PatternEncoder(this.spec, this.options.ffmpegPath, font);
       // Packets flow before ffmpeg has finished writing the SDP: the first keyframe must land in the fresh cache.
       this.resetCaches();
+      const generation = ++this.generation;
       this.launching = encoder;
       // A dying predecessor may still deliver a few packets: only the current encoder feeds the caches.
       encoder.on('packet', (track, packet, rtcp) => {
-        if (encoder === this.encoder || encoder === this.launching) this.onPacket(track, packet, rtcp);
+        if (encoder === this.encoder || encoder === this.launching) this.onPacket(track, packet, rtcp, generation);
       });
       try {
         const tracks = await encoder.start();
@@ -174,7 +179,7 @@ export class StreamFeed extends EventEmitter<{ restarted: [] }> {
     this.lastAudio.clear();
   }
 
-  private onPacket(track: number, packet: Buffer, rtcp: boolean): void {
+  private onPacket(track: number, packet: Buffer, rtcp: boolean, generation: number): void {
     let keyStart = false;
     if (rtcp) {
       if (packet[1] === RTCP_SR) this.lastSr.set(track, packet);
@@ -198,7 +203,7 @@ export class StreamFeed extends EventEmitter<{ restarted: [] }> {
     }
     for (const s of this.subscribers) {
       if (!rtcp) this.packetsOut++;
-      s({ track, packet, rtcp, keyStart });
+      s({ track, packet, rtcp, keyStart, generation });
     }
   }
 
