@@ -3,10 +3,11 @@
  * in the shape ChannelDescriptor.video / hasAudio use. The URL with credentials goes to ffprobe's
  * argv only; errors carry the masked URL.
  */
-import ffmpeg from 'fluent-ffmpeg';
+import type ffmpeg from 'fluent-ffmpeg';
 import { ChannelDescriptor } from '../session/stream-contract';
 import { maskRtspUrl } from '../rtsp-url';
 import { FfBinary, rtspTimeoutOption } from './ffmpeg-path';
+import { fluentCommand } from './fluent-command';
 import { IngestError, classifyFfmpegFailure } from './ingest-error';
 import { RtspTransportChoice } from './rtsp-ingest';
 
@@ -44,7 +45,7 @@ export class FfProbe {
     const opts = [rtspTimeoutOption(o.ffprobe) === '-timeout' ? '-timeout' : '-stimeout', String(timeoutMs * 1000)];
     if (o.rtspTransport && o.rtspTransport !== 'auto') opts.push('-rtsp_transport', o.rtspTransport);
     return new Promise<ProbeResult>((resolve, reject) => {
-      const cmd = ffmpeg(url).setFfprobePath(o.ffprobe.path);
+      const cmd = fluentCommand(url, { ffprobePath: o.ffprobe.path });
       let settled = false;
       const timer = setTimeout(() => {
         settled = true;

@@ -31,7 +31,7 @@ interface Rule {
 
 const RULES: Rule[] = [
   { code: 'RTSP_UNAUTHORIZED', test: /401 Unauthorized|Unauthorized|403 Forbidden/i, advice: 'the camera refused the user name or password: check the credentials' },
-  { code: 'RTSP_NOT_FOUND', test: /404 Not Found|Not Found|454 Session Not Found/i, advice: 'the camera has no stream at this path: check the URL path' },
+  { code: 'RTSP_NOT_FOUND', test: /\b404 Not Found|454 Session Not Found|Stream not found/i, advice: 'the camera has no stream at this path: check the URL path' },
   { code: 'RTSP_REFUSED', test: /Connection refused/i, advice: 'nothing listens at this address/port: check host, port and that the camera runs' },
   { code: 'RTSP_UNREACHABLE', test: /No route to host|Network is unreachable|Name or service not known|Temporary failure in name resolution|Invalid argument/i, advice: 'the camera address cannot be reached: check the host name and network' },
   { code: 'RTSP_TIMEOUT', test: /timed out|Connection timed out|timeout/i, advice: 'the camera did not answer in time: check the network or try the other RTSP transport' },

@@ -6,10 +6,11 @@
  */
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
-import ffmpeg from 'fluent-ffmpeg';
+import type ffmpeg from 'fluent-ffmpeg';
 import { Logger, silentLogger } from '../logger';
 import { maskRtspUrl, maskUrlsInText } from '../rtsp-url';
 import { FfBinary, rtspTimeoutOption } from './ffmpeg-path';
+import { fluentCommand } from './fluent-command';
 import { IngestError, classifyFfmpegFailure } from './ingest-error';
 
 export type RtspTransportChoice = 'tcp' | 'udp' | 'auto';
@@ -108,8 +109,7 @@ export class RtspIngest extends EventEmitter<RtspIngestEvents> {
   start(): void {
     if (this.command) throw new Error('RtspIngest already started');
     const o = this.options;
-    const cmd = ffmpeg({ source: o.url, stdoutLines: 0 })
-      .setFfmpegPath(o.ffmpeg.path)
+    const cmd = fluentCommand(o.url, { ffmpegPath: o.ffmpeg.path })
       .inputOptions(ingestInputOptions(o.ffmpeg, o.rtspTransport ?? 'auto', o.socketTimeoutMs ?? 5000))
       .outputOptions(ingestOutputOptions(o.transcode))
       .format('mpegts');

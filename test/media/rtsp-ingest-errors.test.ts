@@ -84,11 +84,21 @@ describe('RTSP ingest errors (real ffmpeg, scripted RTSP peers on 127.0.0.1)', f
     });
   }
 
+  it('two ingests started in the same tick with different ffmpeg builds each run their own binary', async () => {
+    const port = await freeTcpPort();
+    const url = `rtsp://127.0.0.1:${port}/live`;
+    const [old, current] = await Promise.all([runIngest(url, NPM_FFMPEG, []), runIngest(url, '/usr/bin/ffmpeg', [])]);
+    // A swapped binary would get the other build's timeout option and fail differently.
+    assert.equal(old?.code, 'RTSP_REFUSED', old?.message);
+    assert.equal(current?.code, 'RTSP_REFUSED', current?.message);
+  });
+
   it('classifies codec problems from ffmpeg text', () => {
     const err = classifyFfmpegFailure(['[rtsp @ 0x1] Could not find codec parameters for stream 0 (Video: none): unknown codec'], { key: 'c' });
     assert.equal(err.code, 'RTSP_UNSUPPORTED_CODEC');
     assert.match(err.message, /transcod/);
     assert.equal(classifyFfmpegFailure(['something odd'], {}).code, 'RTSP_FAILED');
+    assert.equal(classifyFfmpegFailure(['Error splitting the argument list: Option not found'], {}).code, 'RTSP_FAILED');
   });
 
   it('MediaService.prepare answers with SIP status hints: 404 unknown channel, 488 playback / bad y=, 480 camera down', async () => {
