@@ -119,6 +119,24 @@ describe('editor in chromium', function () {
     assert.ok(!fs.readFileSync(credFile, 'utf8').includes('pasted-secret-4'), 'flows_cred.json is encrypted');
   });
 
+  it('speaks Chinese to a zh-CN browser: palette labels, dialog labels and help from the zh-CN catalogues', async () => {
+    const ctx = await browser!.newContext({ locale: 'zh-CN', viewport: { width: 1400, height: 900 } });
+    try {
+      const zh = await ctx.newPage();
+      await zh.goto(red!.url);
+      await zh.waitForSelector('.red-ui-palette-node[data-palette-type="gb28181-device"]', { timeout: 30000 });
+      const label = await zh.locator('.red-ui-palette-node[data-palette-type="gb28181-device"] .red-ui-palette-label').textContent();
+      assert.equal(label?.trim(), '国标设备');
+      const id = await zh.evaluate('RED.nodes.filterNodes({type: "rtsp-source"})[0].id') as string;
+      await zh.evaluate(`RED.editor.edit(RED.nodes.node(${JSON.stringify(id)}))`);
+      await zh.getByText('通道编码').first().waitFor({ state: 'visible', timeout: 10000 });
+      assert.match(await zh.evaluate('RED.nodes.getNodeHelp("rtsp-source")') as string, /一台摄像机/);
+      await zh.screenshot({ path: path.join(PROJECT_ROOT, 'test-output', 'editor-zh-CN.png') });
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('opens the device edit dialog with validation and its help, and writes a screenshot', async () => {
     const id = await page.evaluate('RED.nodes.filterNodes({type: "gb28181-device"})[0].id') as string;
     await page.evaluate(`RED.editor.edit(RED.nodes.node(${JSON.stringify(id)}))`);
