@@ -198,6 +198,29 @@ describe('SimulatedCamera session timeout', function () {
   });
 });
 
+describe('SimulatedCamera start failures', () => {
+  it('rejects with SIM_CAMERA_BIND when the port is taken, and can start elsewhere afterwards', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    const camera = new SimulatedCamera({ ffmpegPath: NPM_FFMPEG, port: taken, streams: [{ path: '/h264', video: 'h264' }] });
+    try {
+      await assert.rejects(camera.start(), (err: unknown) => (err as { code?: string }).code === 'SIM_CAMERA_BIND');
+      assert.deepEqual(camera.encoderPids(), []);
+      const other = new SimulatedCamera({ ffmpegPath: NPM_FFMPEG, streams: [{ path: '/h264', video: 'h264' }] });
+      const { port } = await other.start();
+      assert.notEqual(port, taken);
+      await other.stop();
+    } finally {
+      await new Promise<void>((r) => blocker.close(() => r()));
+    }
+  });
+
+  it('refuses two streams on one path', () => {
+    assert.throws(() => new SimulatedCamera({ streams: [{ path: '/a', video: 'h264' }, { path: 'a/', video: 'h265' }] }), /given twice/);
+  });
+});
+
 describe('SimulatedCamera authentication', function () {
   this.timeout(20_000);
   let camera: SimulatedCamera;

@@ -163,6 +163,16 @@ export class SimulatedCamera extends EventEmitter<SimulatedCameraEvents> {
 
   async start(): Promise<{ port: number }> {
     if (this.running) return { port: this.port };
+    try {
+      return await this.open();
+    } catch (err) {
+      // Leave nothing behind (UDP sockets, encoders) when the port is taken or an encoder fails.
+      await this.stop();
+      throw err;
+    }
+  }
+
+  private async open(): Promise<{ port: number }> {
     const ffmpeg = locateFfTool('ffmpeg', { configuredPath: this.options.ffmpegPath, logger: this.logger });
     const clock = { font: this.options.clock === false ? undefined : findClockFont() };
     for (const spec of this.specs) {
