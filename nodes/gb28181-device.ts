@@ -213,6 +213,8 @@ export = function register(RED: NodeAPI): void {
           ...(ch.video ? { video: ch.video } : {}),
           ...(ch.hasAudio !== undefined ? { hasAudio: ch.hasAudio } : {}),
         });
+        // Catalog in channel-ID order, not in the order the probes happened to finish.
+        device.setChannels(device.channels().sort((a, b) => a.id.localeCompare(b.id)));
         updateStatus();
         // Catalog change for a health monitor wired to output 2.
         sendEvent({ topic: 'channel', payload: ch });
