@@ -72,7 +72,9 @@ export function buildEncoderArgs(spec: PatternSpec, rtpPorts: number[], sdpFile:
     // A 1 kHz beep each second: audible sync against the frame counter.
     args.push('-re', '-f', 'lavfi', '-i', `sine=frequency=1000:beep_factor=4:sample_rate=${rate}`);
   }
-  const rtpUrl = (port: number): string => `rtp://127.0.0.1:${port}?rtcpport=${port}&pkt_size=1400`;
+  // connect=1: once our socket is gone (stop, or this Node process died) sends fail with ECONNREFUSED
+  // and ffmpeg exits by itself, so an encoder never outlives its camera as an orphan.
+  const rtpUrl = (port: number): string => `rtp://127.0.0.1:${port}?rtcpport=${port}&pkt_size=1400&connect=1`;
   args.push('-map', '0:v', '-pix_fmt', 'yuv420p', '-g', String(g), '-keyint_min', String(g), '-sc_threshold', '0',
     '-b:v', `${spec.bitrateKbps}k`, '-maxrate', `${spec.bitrateKbps}k`, '-bufsize', `${spec.bitrateKbps * 2}k`,
     // Global header: parameter sets go into the SDP; in-band copies before every keyframe let late clients decode.
