@@ -135,6 +135,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> implements St
         lowWaterBytes: this.options.lowWaterBytes,
         logger: this.logger,
       });
+      session.once('first-packet', () => this.logger.info('first RTP packet sent', { ...ctx, transport: req.transport }));
       session.once('ended', (reason) => {
         if (this.sessions.get(req.callId) !== session) return;
         this.sessions.delete(req.callId);
