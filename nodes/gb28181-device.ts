@@ -13,17 +13,20 @@ import { ChannelMessage, isRecord, readChannelMessage, RegistrationMessage, Stre
 import { FlowStreamBridge } from '../lib/node-glue/flow-stream-bridge';
 import { DeviceNodeApi, isRegisterNodeApi, RegisterNodeApi } from '../lib/node-glue/node-contracts';
 import { nodeLogger } from '../lib/node-glue/node-logger';
+import { localText } from '../lib/node-glue/localised-text';
 import { readDeviceSettings, shortStatus } from '../lib/node-glue/node-settings';
 
 type Gb28181DeviceNode = Node & DeviceNodeApi;
 
 type DeviceDef = NodeDef & Record<string, unknown>;
 
-function failureText(reason: string, status?: number): string {
-  if (status === 403 || status === 401) return `${status} wrong password`;
-  if (status === 404) return '404 device unknown to the platform';
+type Tr = (key: string, fallback: string, vars?: Record<string, string | number>) => string;
+
+function failureText(tr: Tr, reason: string, status?: number): string {
+  if (status === 403 || status === 401) return tr('wrongPassword', '__status__ wrong password', { status });
+  if (status === 404) return tr('unknownDevice', '404 device unknown to the platform');
   if (status) return `${status} ${reason}`;
-  if (/no answer/.test(reason)) return 'no answer from the platform';
+  if (/no answer/.test(reason)) return tr('noAnswer', 'no answer from the platform');
   return reason;
 }
 
@@ -34,6 +37,7 @@ export = function register(RED: NodeAPI): void {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const node = this;
     const logger = nodeLogger(node);
+    const tr: Tr = (key, fallback, vars) => localText(RED._, `gb28181-device.status.${key}`, fallback, vars);
     const { device: deviceConfig, problems } = readDeviceSettings(def);
     const found: unknown = typeof def.platform === 'string' && def.platform ? RED.nodes.getNode(def.platform) : null;
     const registerNode = isRegisterNodeApi(found) ? (found as RegisterNodeApi & Node) : null;
@@ -69,13 +73,13 @@ export = function register(RED: NodeAPI): void {
       const live = bridge?.liveCount() ?? 0;
       switch (device.state) {
         case 'registered':
-          node.status({ fill: 'green', shape: 'dot', text: `registered · ${ch} ch · ${live} live` });
+          node.status({ fill: 'green', shape: 'dot', text: tr('registered', 'registered · __ch__ ch · __live__ live', { ch, live }) });
           break;
         case 'failed':
-          node.status({ fill: 'red', shape: 'ring', text: shortStatus(failureText(lastFailure?.reason ?? device.lastFailure ?? 'failed', lastFailure?.status)) });
+          node.status({ fill: 'red', shape: 'ring', text: shortStatus(failureText(tr, lastFailure?.reason ?? device.lastFailure ?? 'failed', lastFailure?.status)) });
           break;
         case 'registering':
-          node.status({ fill: 'yellow', shape: 'ring', text: `registering with ${platformLabel}…` });
+          node.status({ fill: 'yellow', shape: 'ring', text: shortStatus(tr('registering', 'registering with __platform__…', { platform: platformLabel })) });
           break;
         default:
           node.status({ fill: 'grey', shape: 'ring', text: device.state });
@@ -177,7 +181,7 @@ export = function register(RED: NodeAPI): void {
     started.catch((e: unknown) => {
       if (!closing) fail(`cannot start: ${(e as Error).message}`);
     });
-    if (wiredSources.size) node.status({ fill: 'yellow', shape: 'ring', text: `waiting for ${wiredSources.size} camera${wiredSources.size > 1 ? 's' : ''}…` });
+    if (wiredSources.size) node.status({ fill: 'yellow', shape: 'ring', text: tr('waiting', 'waiting for cameras (__n__)…', { n: wiredSources.size }) });
 
     node.on('input', (msg: NodeMessageInFlow, _send, done) => {
       void starting.catch(() => undefined).then(() => {

@@ -7,6 +7,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { Request, Response } from 'express';
 import { HealthLedger } from '../lib/node-glue/health-ledger';
+import { localText } from '../lib/node-glue/localised-text';
 
 type HealthDef = NodeDef & Record<string, unknown>;
 
@@ -21,6 +22,7 @@ export = function register(RED: NodeAPI): void {
     // Node-RED calls the constructor with `this` = the node; the handlers below close over it.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const node = this;
+    const tr = (key: string, fallback: string, vars?: Record<string, string | number>) => localText(RED._, `health-monitor.status.${key}`, fallback, vars);
     const intervalS = Number(def.interval ?? 10);
     const stallS = Number(def.stallAfter ?? 10);
     const cooldownS = Number(def.reconnectEvery ?? 30);
@@ -51,11 +53,11 @@ export = function register(RED: NodeAPI): void {
       node.status({
         fill: bad ? 'yellow' : 'green',
         shape: 'dot',
-        text: `${registered}/${reg.length} registered · ${online}/${summary.channels.length} ch · ${summary.sessions.length} live`,
+        text: tr('summary', '__reg__/__regs__ registered · __on__/__chs__ ch · __live__ live', { reg: registered, regs: reg.length, on: online, chs: summary.channels.length, live: summary.sessions.length }),
       });
     };
     const timer = setInterval(tick, intervalS * 1000);
-    node.status({ fill: 'grey', shape: 'ring', text: 'waiting for events' });
+    node.status({ fill: 'grey', shape: 'ring', text: tr('waiting', 'waiting for events') });
 
     node.on('input', (msg: NodeMessageInFlow, _send, done) => {
       if (msg.topic === 'summary' || msg.topic === 'tick') {

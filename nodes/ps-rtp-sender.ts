@@ -13,6 +13,7 @@ import { TranscodeOptions } from '../lib/media/rtsp-ingest';
 import { InviteMessage, readStreamRequestMessage, SessionEventMessage } from '../lib/node-glue/flow-messages';
 import { DeviceNodeApi, isDeviceNodeApi, isSourceNodeApi } from '../lib/node-glue/node-contracts';
 import { nodeLogger } from '../lib/node-glue/node-logger';
+import { localText } from '../lib/node-glue/localised-text';
 import { shortStatus } from '../lib/node-glue/node-settings';
 
 type SenderDef = NodeDef & Record<string, unknown>;
@@ -43,6 +44,7 @@ export = function register(RED: NodeAPI): void {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const node = this;
     const logger = nodeLogger(node);
+    const tr = (key: string, fallback: string, vars?: Record<string, string | number>) => localText(RED._, `ps-rtp-sender.status.${key}`, fallback, vars);
     const problems: string[] = [];
     const maxRtpPayload = Number(def.maxRtpPayload || 1388);
     if (!Number.isInteger(maxRtpPayload) || maxRtpPayload < 188 || maxRtpPayload > 65000) problems.push(`max RTP payload must be 188-65000 bytes (got ${String(def.maxRtpPayload)})`);
@@ -66,8 +68,8 @@ export = function register(RED: NodeAPI): void {
       if (closing) return;
       const live = [...calls.values()].filter((c) => c.answered).length;
       const rate = [...latestStats.values()].reduce((a, s) => a + (s.state === 'online' ? s.bitrate : 0), 0);
-      if (!live) node.status({ fill: 'grey', shape: 'dot', text: 'idle' });
-      else node.status({ fill: 'green', shape: 'dot', text: shortStatus(`${live} session${live > 1 ? 's' : ''}${rate ? ` · ${formatRate(rate)}` : ''}`) });
+      if (!live) node.status({ fill: 'grey', shape: 'dot', text: tr('idle', 'idle') });
+      else node.status({ fill: 'green', shape: 'dot', text: shortStatus(`${tr('sessions', '__n__ live', { n: live })}${rate ? ` · ${formatRate(rate)}` : ''}`) });
     };
 
     if (problems.length) {

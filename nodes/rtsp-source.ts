@@ -11,6 +11,7 @@ import { locateFfTool } from '../lib/media/ffmpeg-path';
 import { ChannelMessage, isRecord } from '../lib/node-glue/flow-messages';
 import { describeProbe, SourceNodeApi } from '../lib/node-glue/node-contracts';
 import { nodeLogger } from '../lib/node-glue/node-logger';
+import { localText } from '../lib/node-glue/localised-text';
 import { readSourceSettings, shortStatus } from '../lib/node-glue/node-settings';
 import { maskRtspUrl, splitRtspCredentials, withRtspCredentials } from '../lib/rtsp-url';
 
@@ -23,14 +24,15 @@ type RtspSourceNode = Node<RtspSourceCredentials> & SourceNodeApi;
 
 type RtspSourceDef = NodeDef & Record<string, unknown>;
 
-const SHORT_REASON: Record<string, string> = {
-  RTSP_UNAUTHORIZED: '401 unauthorised',
-  RTSP_NOT_FOUND: '404 not found',
-  RTSP_REFUSED: 'connection refused',
-  RTSP_TIMEOUT: 'timeout',
-  RTSP_UNREACHABLE: 'unreachable',
-  RTSP_UNSUPPORTED_CODEC: 'unsupported codec',
-  FFMPEG_NOT_FOUND: 'ffprobe not found',
+/** Short status reason per error code: catalogue key and English text. */
+const SHORT_REASON: Record<string, [string, string]> = {
+  RTSP_UNAUTHORIZED: ['unauthorised', '401 unauthorised'],
+  RTSP_NOT_FOUND: ['notFound', '404 not found'],
+  RTSP_REFUSED: ['refused', 'connection refused'],
+  RTSP_TIMEOUT: ['timeout', 'timeout'],
+  RTSP_UNREACHABLE: ['unreachable', 'unreachable'],
+  RTSP_UNSUPPORTED_CODEC: ['unsupportedCodec', 'unsupported codec'],
+  FFMPEG_NOT_FOUND: ['noFfprobe', 'ffprobe not found'],
 };
 
 export = function register(RED: NodeAPI): void {
@@ -40,6 +42,7 @@ export = function register(RED: NodeAPI): void {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const node = this;
     const logger = nodeLogger(node);
+    const tr = (key: string, fallback: string, vars?: Record<string, string | number>) => localText(RED._, `rtsp-source.status.${key}`, fallback, vars);
     const settings = readSourceSettings(def);
     const creds: RtspSourceCredentials = { ...(node.credentials ?? {}) };
     // A URL pasted with user:password@: use the secret but say where it belongs.
@@ -109,7 +112,7 @@ export = function register(RED: NodeAPI): void {
         clearTimeout(retryTimer);
         retryTimer = undefined;
       }
-      node.status({ fill: 'yellow', shape: 'ring', text: 'probing…' });
+      node.status({ fill: 'yellow', shape: 'ring', text: tr('probing', 'probing…') });
       probing = (async () => {
         let msg: ChannelMessage;
         try {
@@ -121,7 +124,8 @@ export = function register(RED: NodeAPI): void {
           const code = e instanceof GatewayError ? e.code : '';
           const reason = (e as Error).message;
           msg = { ...baseMessage(), online: false, reason, ...(last?.video ? { video: last.video } : {}) };
-          if (!closed) node.status({ fill: 'red', shape: 'ring', text: shortStatus(`offline: ${SHORT_REASON[code] ?? reason}`) });
+          const short = SHORT_REASON[code];
+          if (!closed) node.status({ fill: 'red', shape: 'ring', text: shortStatus(tr('offline', 'offline: __reason__', { reason: short ? tr(short[0], short[1]) : reason })) });
           if (!last || last.online) logger.warn(`camera ${maskRtspUrl(withCreds(settings.url))} is offline: ${reason}`, { channelId: settings.channelId });
         }
         const changed = !last || last.online !== msg.online || JSON.stringify(last.video) !== JSON.stringify(msg.video) || last.hasAudio !== msg.hasAudio;

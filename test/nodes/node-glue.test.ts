@@ -8,6 +8,7 @@ import { StreamRequest } from '../../lib/session/stream-contract';
 import { FlowStreamBridge } from '../../lib/node-glue/flow-stream-bridge';
 import { StreamRequestMessage, readChannelMessage, readStreamRequestMessage } from '../../lib/node-glue/flow-messages';
 import { HealthLedger } from '../../lib/node-glue/health-ledger';
+import { localText } from '../../lib/node-glue/localised-text';
 import { readDeviceSettings, readRegisterSettings, readSourceSettings } from '../../lib/node-glue/node-settings';
 
 function request(callId: string): StreamRequest {
@@ -73,6 +74,13 @@ describe('node glue', () => {
       assert.equal(sent[sent.length - 1].event, 'bye');
       await q;
     });
+  });
+
+  it('status texts come from the runtime catalogue, English when it has no entry', () => {
+    const zh = (key: string, vars?: Record<string, string | number>) => (key === 'dev.status.registered' ? `已注册 · ${vars?.ch} 通道` : key);
+    assert.equal(localText(zh, 'dev.status.registered', 'registered · __ch__ ch', { ch: 3 }), '已注册 · 3 通道');
+    assert.equal(localText(zh, 'dev.status.idle', 'idle'), 'idle');
+    assert.equal(localText(undefined, 'x', '__n__ live', { n: 2 }), '2 live');
   });
 
   it('reads messages defensively', () => {
