@@ -3,7 +3,8 @@
  * prepare() binds/listens and makes sure the camera is reachable, start() (ACK) starts sending,
  * stop() frees everything. Cameras are pulled once per source key and shared between sessions.
  * Failures carry `context.sipStatus` so the SIP side can pick its answer: 404 unknown channel,
- * 480 camera offline, 488 unsupported session/SDP, 500 internal, 503 no port.
+ * 480 camera offline, 488 unsupported session/SDP, 500 internal, 503 no port. Playback/Download
+ * go through the same PS/RTP path from a RecordingSource when `openRecording` is given.
  */
 import { EventEmitter } from 'node:events';
 import { GatewayError } from '../errors';
@@ -14,10 +15,16 @@ import { CameraFeedPool } from './camera-feed-pool';
 import { FfBinary, locateFfTool } from './ffmpeg-path';
 import { IngestError } from './ingest-error';
 import { MediaPortRange } from './media-port-range';
-import { MediaSession, MediaSessionStats } from './media-session';
+import { MediaSession, MediaSessionSource, MediaSessionStats } from './media-session';
 import { MediaSourceSpec, SourceState, SourceStats } from './media-source';
 import { DEFAULT_RTP_PAYLOAD, RtpPacketizer, ssrcFromY } from './rtp-packetizer';
 import { RtpTransport, TcpActiveRtpTransport, TcpPassiveRtpTransport, UdpRtpTransport } from './rtp-transport';
+
+/** A recording played back for one Playback/Download call (lib/record's PlaybackSource has this shape). */
+export interface RecordingSource extends MediaSessionSource {
+  stop(): void;
+  once(event: 'end', listener: (reason: string) => void): unknown;
+}
 
 export interface MediaServiceOptions {
   /** Address announced in the SDP answer's c= line. */
@@ -47,6 +54,11 @@ export interface MediaServiceOptions {
   backoffMaxMs?: number;
   ffmpegPath?: string;
   resolveSource: (channelId: string, streamNumber: number) => MediaSourceSpec | undefined;
+  /**
+   * Playback/Download INVITEs: opens the recording for the request's channel and t= range
+   * (undefined = nothing recorded → 404). Without this hook such INVITEs get 488.
+   */
+  openRecording?: (request: StreamRequest) => RecordingSource | undefined | Promise<RecordingSource | undefined>;
 }
 
 export interface MediaServiceEvents {
@@ -54,6 +66,8 @@ export interface MediaServiceEvents {
   'session-ended': [callId: string, reason: string];
   'source-state': [key: string, state: SourceState, reason?: string];
   stats: [stats: SourceStats];
+  /** A Playback/Download recording reached its end (GB28181-2016 §9.7.3: MediaStatus 121 follows); the session stays until BYE. */
+  'playback-ended': [callId: string, reason: string];
 }
 
 export class MediaService extends EventEmitter<MediaServiceEvents> implements StreamHandler {
@@ -63,6 +77,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> implements St
   private readonly logger: Logger;
   private ffmpegBinary: FfBinary | undefined;
   private readonly offlineTimers = new Map<string, NodeJS.Timeout>();
+  private readonly recordings = new Map<string, RecordingSource>();
   private closed = false;
 
   constructor(private readonly options: MediaServiceOptions) {
@@ -106,9 +121,8 @@ export class MediaService extends EventEmitter<MediaServiceEvents> implements St
     const ctx = { callId: req.callId, channelId: req.channelId, deviceId: req.deviceId };
     if (this.closed) throw new GatewayError('MEDIA_CLOSED', 'media service is shut down', { ...ctx, sipStatus: 503 });
     if (this.sessions.has(req.callId)) throw new GatewayError('MEDIA_DUPLICATE_CALL', `a media session for call ${req.callId} already exists`, { ...ctx, sipStatus: 500 });
-    if (req.sessionType !== 'Play') {
-      // Playback/Download need a recording source (another issue); the pipeline after the feed is source-agnostic.
-      throw new GatewayError('MEDIA_UNSUPPORTED_SESSION', `${req.sessionType} sessions are not supported yet`, { ...ctx, sipStatus: 488 });
+    if (req.sessionType !== 'Play' && !this.options.openRecording) {
+      throw new GatewayError('MEDIA_UNSUPPORTED_SESSION', `${req.sessionType} sessions are not supported (no recordings configured)`, { ...ctx, sipStatus: 488 });
     }
     let ssrc: number;
     try {
@@ -116,6 +130,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> implements St
     } catch (e) {
       throw new GatewayError('MEDIA_BAD_SSRC', (e as Error).message, { ...ctx, sipStatus: 488 });
     }
+    if (req.sessionType !== 'Play') return this.prepareRecording(req, ssrc, signal, ctx);
     const spec = this.options.resolveSource(req.channelId, req.streamNumber);
     if (!spec) throw new GatewayError('MEDIA_UNKNOWN_CHANNEL', `no camera configured for channel ${req.channelId}`, { ...ctx, sipStatus: 404 });
     try {
@@ -153,6 +168,41 @@ export class MediaService extends EventEmitter<MediaServiceEvents> implements St
     }
   }
 
+  private async prepareRecording(req: StreamRequest, ssrc: number, signal: AbortSignal, ctx: Record<string, unknown>): Promise<StreamAnswer> {
+    const open = this.options.openRecording as NonNullable<MediaServiceOptions['openRecording']>;
+    const source = await open(req);
+    if (!source) throw new GatewayError('MEDIA_NO_RECORDING', `no recording for channel ${req.channelId} in the requested range`, { ...ctx, sipStatus: 404 });
+    let transport: RtpTransport | undefined;
+    try {
+      transport = await this.openTransport(req);
+      if (signal.aborted) throw new GatewayError('MEDIA_ABORTED', 'the INVITE was cancelled', { ...ctx, sipStatus: 487 });
+      const packetizer = new RtpPacketizer({ ssrc, payloadType: req.payloadType, maxPayload: this.options.maxRtpPayload ?? DEFAULT_RTP_PAYLOAD });
+      const session = new MediaSession(req, source, transport, packetizer, {
+        highWaterBytes: this.options.highWaterBytes,
+        lowWaterBytes: this.options.lowWaterBytes,
+        logger: this.logger,
+      });
+      this.recordings.set(req.callId, source);
+      source.once('end', (reason) => {
+        if (reason !== 'stopped' && this.sessions.get(req.callId) === session) this.emit('playback-ended', req.callId, reason);
+      });
+      session.once('ended', (reason) => {
+        if (this.sessions.get(req.callId) !== session) return;
+        this.sessions.delete(req.callId);
+        this.recordings.get(req.callId)?.stop();
+        this.recordings.delete(req.callId);
+        this.emit('session-ended', req.callId, reason);
+      });
+      this.sessions.set(req.callId, session);
+      this.logger.info(`${req.sessionType} session prepared`, { ...ctx, transport: req.transport, localPort: transport.localPort });
+      return { localIp: this.options.localIp, localPort: transport.localPort };
+    } catch (e) {
+      transport?.close();
+      source.stop();
+      throw e;
+    }
+  }
+
   start(callId: string): void {
     this.sessions.get(callId)?.start();
   }
@@ -162,7 +212,13 @@ export class MediaService extends EventEmitter<MediaServiceEvents> implements St
     if (!session) return;
     this.sessions.delete(callId);
     session.stop();
-    this.pool.release(session.feed.key);
+    const recording = this.recordings.get(callId);
+    if (recording) {
+      this.recordings.delete(callId);
+      recording.stop();
+    } else {
+      this.pool.release(session.feed.key);
+    }
     this.logger.info(`media session stopped: ${reason}`, { callId, channelId: session.request.channelId });
   }
 
@@ -193,7 +249,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> implements St
         this.offlineTimers.delete(key);
         if (this.pool.get(key)?.state === 'online') return;
         for (const [callId, s] of [...this.sessions]) {
-          if (s.feed.key !== key) continue;
+          if (s.feed.key !== key || this.recordings.has(callId)) continue;
           this.stop(callId, 'camera offline');
           this.emit('session-ended', callId, `camera offline: ${reason ?? 'unknown'}`);
         }

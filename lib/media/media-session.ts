@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { Logger, silentLogger } from '../logger';
 import { StreamRequest } from '../session/stream-contract';
 import { AccessUnit, AudioCodec, isVideoCodec } from './access-unit';
-import { CameraFeed, FeedSubscriber } from './camera-feed';
+import { FeedSubscriber } from './camera-feed';
 import { PsMuxer } from './ps-muxer';
 import { RtpPacketizer } from './rtp-packetizer';
 import { RtpTransport } from './rtp-transport';
@@ -23,6 +23,21 @@ export interface MediaSessionStats {
   droppedFrames: number;
   /** Sequence number of the next RTP packet. */
   nextSequence: number;
+}
+
+/**
+ * Where a session's access units come from: a live CameraFeed, or a recording being played back
+ * (lib/record) — anything with this shape.
+ */
+export interface MediaSessionSource {
+  readonly key: string;
+  /** Audio codec seen so far / announced by the source; declared in the PSM from the first pack. */
+  readonly audioCodec?: AudioCodec;
+  readonly expectedAudioCodec?: AudioCodec;
+  subscribe(s: FeedSubscriber): void;
+  unsubscribe(s: FeedSubscriber): void;
+  /** Units from the last keyframe on, sent first so the first frame decodes. */
+  gopSnapshot(): AccessUnit[];
 }
 
 export interface MediaSessionOptions {
@@ -57,7 +72,7 @@ export class MediaSession extends EventEmitter<MediaSessionEvents> implements Fe
 
   constructor(
     readonly request: StreamRequest,
-    readonly feed: CameraFeed,
+    readonly feed: MediaSessionSource,
     readonly transport: RtpTransport,
     readonly packetizer: RtpPacketizer,
     options: MediaSessionOptions = {},
