@@ -32,7 +32,7 @@ function probeCodec(file: string): string {
   return streams.find((s) => s.codec_type === 'video')?.codec_name ?? 'none';
 }
 
-describe('example flow "two-cameras" end to end', function () {
+describe('example flows end to end', function () {
   this.timeout(120000);
   let camera: SimulatedCamera;
   let platform: PlatformEmulator;
@@ -140,5 +140,38 @@ describe('example flow "two-cameras" end to end', function () {
     // Redeploy-style close: everything of ours stops.
     await helper.unload();
     await waitFor(`no ffmpeg/ffprobe of ours after close (still: ${ours().join(' | ')})`, () => ours().length === 0, 10000);
+  });
+
+  it('example (3): the sub-stream URL serves stream number 1, and Transcode turns the H.265 main stream into H.264', async () => {
+    await helper.unload();
+    const load = async (transcode: string) => {
+      const flow = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'examples', 'h265-substream.json'), 'utf8')) as FlowItem[]).filter((n) => n.type !== 'comment');
+      for (const n of flow) {
+        if (n.type === 'wvp-register') Object.assign(n, { host: '127.0.0.1', port: platform.port, localIp: '127.0.0.1', localPort: 0, mediaIp: '127.0.0.1', mediaPortMin: 35200, mediaPortMax: 35299, passwordEnv: '' });
+        if (n.type === 'rtsp-source') Object.assign(n, { url: camera.url(new URL(String(n.url)).pathname), subUrl: camera.url(new URL(String(n.subUrl)).pathname) });
+        if (n.type === 'ps-rtp-sender') Object.assign(n, { keepWarm: 0, transcode });
+        if (n.type === 'debug') n.type = 'helper';
+      }
+      const regId = flow.find((n) => n.type === 'wvp-register')?.id as string;
+      const dev = flow.find((n) => n.type === 'gb28181-device') as FlowItem;
+      const ch = String(flow.find((n) => n.type === 'rtsp-source')?.channelId);
+      await helper.load(inits, flow, { [regId]: { password: 'e2e-secret' } });
+      await waitForStatus(helper.getNode(dev.id), /^registered · 1 ch/, 15000);
+      return { deviceId: String(dev.deviceId), ch };
+    };
+    const play = async (deviceId: string, ch: string, name: string, streamNumber: 0 | 1) => {
+      const file = path.join(tmp, name);
+      const session = await platform.invite(deviceId, ch, { transport: 'udp', output: file, streamNumber, timeoutMs: 15000 });
+      await session.waitForPackets(60, 20000);
+      await session.bye();
+      return probeCodec(file);
+    };
+    const a = await load('none');
+    assert.equal(await play(a.deviceId, a.ch, 'sub.ps', 1), 'h264', 'stream 1 comes from the sub-stream URL (/h264)');
+    assert.equal(await play(a.deviceId, a.ch, 'main.ps', 0), 'hevc', 'stream 0 is the H.265 main stream');
+    await helper.unload();
+    const b = await load('video');
+    assert.equal(await play(b.deviceId, b.ch, 'transcoded.ps', 0), 'h264', 'transcoded to H.264');
+    await helper.unload();
   });
 });
