@@ -11,7 +11,7 @@ import { DeviceControlEvent, GbDevice } from '../lib/device/gb-device';
 import { isWildcard, localAddressToward } from '../lib/net/route-address';
 import { ChannelMessage, isRecord, readChannelMessage, RegistrationMessage, StreamRequestMessage } from '../lib/node-glue/flow-messages';
 import { FlowStreamBridge } from '../lib/node-glue/flow-stream-bridge';
-import { DeviceNodeApi, isRegisterNodeApi, RegisterNodeApi } from '../lib/node-glue/node-contracts';
+import { DeviceNodeApi, isRegisterNodeApi, isSourceNodeApi, RegisterNodeApi } from '../lib/node-glue/node-contracts';
 import { nodeLogger } from '../lib/node-glue/node-logger';
 import { localText } from '../lib/node-glue/localised-text';
 import { readDeviceSettings, shortStatus } from '../lib/node-glue/node-settings';
@@ -61,6 +61,11 @@ export = function register(RED: NodeAPI): void {
       updateStatus();
     };
     node.mediaEndpoint = () => media;
+    const closingWatchers = new Set<(callId: string, reason: string) => void>();
+    node.watchClosing = (listener) => {
+      closingWatchers.add(listener);
+      return () => closingWatchers.delete(listener);
+    };
 
     const fail = (text: string, detail = text) => {
       node.status({ fill: 'red', shape: 'ring', text: shortStatus(text) });
@@ -172,6 +177,13 @@ export = function register(RED: NodeAPI): void {
     const waitBound = Math.max(0, Number(def.waitForCameras ?? 8) * 1000);
     let waitTimer: NodeJS.Timeout | undefined;
     const started = starting.then(async () => {
+      // Sources that probed before this node (re)started (a deploy of the device alone) will not send
+      // again until their state changes: read what they last found.
+      for (const id of [...wiredSources]) {
+        const found: unknown = RED.nodes.getNode(id);
+        const last = isSourceNodeApi(found) ? found.channelMessage() : undefined;
+        if (last) applyChannel(last);
+      }
       await Promise.race([allReported, new Promise<void>((r) => (waitTimer = setTimeout(r, waitBound)))]);
       clearTimeout(waitTimer);
       if (closing || !device) return;
@@ -182,6 +194,31 @@ export = function register(RED: NodeAPI): void {
       if (!closing) fail(`cannot start: ${(e as Error).message}`);
     });
     if (wiredSources.size) node.status({ fill: 'yellow', shape: 'ring', text: tr('waiting', 'waiting for cameras (__n__)…', { n: wiredSources.size }) });
+
+    /** A channel message (from a wire, or read from a wired rtsp-source at start) into the catalog. */
+    function applyChannel(ch: ChannelMessage): void {
+      if (!device) return;
+      if (ch.sourceNodeId) {
+        sourceOf.set(ch.channelId, ch.sourceNodeId);
+        wiredSources.delete(ch.sourceNodeId);
+        if (!wiredSources.size) sourcesReported();
+      }
+      device.upsertChannel({
+        id: ch.channelId,
+        name: ch.name,
+        online: ch.online,
+        ptzType: ch.ptzType ?? 3,
+        ...(ch.manufacturer ? { manufacturer: ch.manufacturer } : {}),
+        ...(ch.model ? { model: ch.model } : {}),
+        ...(ch.video ? { video: ch.video } : {}),
+        ...(ch.hasAudio !== undefined ? { hasAudio: ch.hasAudio } : {}),
+      });
+      // Catalog in channel-ID order, not in the order the probes happened to finish.
+      device.setChannels(device.channels().sort((a, b) => a.id.localeCompare(b.id)));
+      updateStatus();
+      // Catalog change for a health monitor wired to output 2.
+      sendEvent({ topic: 'channel', payload: ch });
+    }
 
     node.on('input', (msg: NodeMessageInFlow, _send, done) => {
       void starting.catch(() => undefined).then(() => {
@@ -201,33 +238,24 @@ export = function register(RED: NodeAPI): void {
         if (msg.topic !== 'channel') return done(new Error(`unknown msg.topic "${String(msg.topic)}": expected "channel" (from an rtsp-source) or "remove"`));
         const read = readChannelMessage(payload);
         if (!read.ok) return done(new Error(`channel message: ${read.problem}`));
-        const ch: ChannelMessage = read.channel;
-        if (ch.sourceNodeId) {
-          sourceOf.set(ch.channelId, ch.sourceNodeId);
-          wiredSources.delete(ch.sourceNodeId);
-          if (!wiredSources.size) sourcesReported();
-        }
-        device.upsertChannel({
-          id: ch.channelId,
-          name: ch.name,
-          online: ch.online,
-          ptzType: ch.ptzType ?? 3,
-          ...(ch.manufacturer ? { manufacturer: ch.manufacturer } : {}),
-          ...(ch.model ? { model: ch.model } : {}),
-          ...(ch.video ? { video: ch.video } : {}),
-          ...(ch.hasAudio !== undefined ? { hasAudio: ch.hasAudio } : {}),
-        });
-        // Catalog in channel-ID order, not in the order the probes happened to finish.
-        device.setChannels(device.channels().sort((a, b) => a.id.localeCompare(b.id)));
-        updateStatus();
-        // Catalog change for a health monitor wired to output 2.
-        sendEvent({ topic: 'channel', payload: ch });
+        applyChannel(read.channel);
         done();
       });
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;
+      // Senders stop their sessions now: the BYE that device.stop() sends cannot reach them as a message.
+      for (const callId of bridge?.liveCalls() ?? []) {
+        for (const w of closingWatchers) {
+          try {
+            w(callId, 'the gb28181-device node closed');
+          } catch (e) {
+            node.warn(`closing ${callId}: ${(e as Error).message}`);
+          }
+        }
+      }
+      closingWatchers.clear();
       bridge?.close();
       clearTimeout(waitTimer);
       sourcesReported();

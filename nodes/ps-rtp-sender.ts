@@ -94,11 +94,37 @@ export = function register(RED: NodeAPI): void {
       return isDeviceNodeApi(found) ? found : undefined;
     };
 
+    const watched = new WeakSet<object>();
+    const unwatch: Array<() => void> = [];
+    const endpoints = new Map<string, string>();
+
+    /** Stops our sessions of a device node that is closing (redeploy of the device alone). */
+    const watchDevice = (device: DeviceNodeApi) => {
+      if (watched.has(device)) return;
+      watched.add(device);
+      unwatch.push(device.watchClosing((callId, reason) => {
+        const call = calls.get(callId);
+        if (!call) return;
+        calls.delete(callId);
+        call.abort.abort();
+        services.get(call.deviceNodeId)?.stop(callId, reason);
+        sessionEvent({ event: 'stopped', callId, channelId: call.channelId, deviceNodeId: call.deviceNodeId, reason });
+        updateStatus();
+      }));
+    };
+
     const serviceFor = (deviceNodeId: string, device: DeviceNodeApi): MediaService => {
-      let svc = services.get(deviceNodeId);
-      if (svc) return svc;
       const endpoint = device.mediaEndpoint();
       if (!endpoint) throw new GatewayError('FLOW_DEVICE_NOT_READY', 'the gb28181-device has not started yet', { sipStatus: 503 });
+      let svc = services.get(deviceNodeId);
+      // A redeployed device may announce another media address or port range: start afresh when idle.
+      if (svc && endpoints.get(deviceNodeId) !== JSON.stringify(endpoint) && svc.sessionStats().length === 0) {
+        void svc.close();
+        services.delete(deviceNodeId);
+        svc = undefined;
+      }
+      if (svc) return svc;
+      endpoints.set(deviceNodeId, JSON.stringify(endpoint));
       svc = new MediaService({
         localIp: endpoint.localIp,
         portRange: endpoint.portRange,
@@ -136,6 +162,7 @@ export = function register(RED: NodeAPI): void {
         return;
       }
       if (m.sourceNodeId) channelSource.set(m.channelId, m.sourceNodeId);
+      watchDevice(device);
       const call: CallRecord = { deviceNodeId: m.deviceNodeId, channelId: m.channelId, abort: new AbortController(), answered: false };
       calls.set(m.callId, call);
       try {
@@ -210,6 +237,7 @@ export = function register(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;
       clearInterval(statsTimer);
+      for (const u of unwatch) u();
       for (const c of calls.values()) c.abort.abort();
       calls.clear();
       const all = [...services.values()];

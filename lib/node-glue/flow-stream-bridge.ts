@@ -131,6 +131,11 @@ export class FlowStreamBridge implements StreamHandler {
     return this.live.size;
   }
 
+  /** Calls answered and not yet stopped. */
+  liveCalls(): string[] {
+    return [...this.live.keys()];
+  }
+
   /** Rejects every pending request (the device node is closing). */
   close(): void {
     for (const [callId, p] of this.pending) {

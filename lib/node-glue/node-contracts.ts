@@ -26,6 +26,11 @@ export interface DeviceNodeApi {
   endSession(callId: string, reason: string): Promise<void>;
   /** Address announced in SDP and the local media port range (from the wvp-register). */
   mediaEndpoint(): { localIp: string; portRange: [number, number] } | undefined;
+  /**
+   * Called for each answered call when the device node closes (redeploy): no bye message can
+   * travel then, and the sender must not keep streaming. Returns the unsubscribe function.
+   */
+  watchClosing(listener: (callId: string, reason: string) => void): () => void;
 }
 
 /** rtsp-source, as a ps-rtp-sender pulls its camera. */
@@ -37,7 +42,7 @@ export interface SourceNodeApi {
 }
 
 export function isDeviceNodeApi(n: unknown): n is DeviceNodeApi {
-  return typeof n === 'object' && n !== null && typeof (n as DeviceNodeApi).answerInvite === 'function' && typeof (n as DeviceNodeApi).claimInvite === 'function';
+  return typeof n === 'object' && n !== null && typeof (n as DeviceNodeApi).answerInvite === 'function' && typeof (n as DeviceNodeApi).claimInvite === 'function' && typeof (n as DeviceNodeApi).watchClosing === 'function';
 }
 
 export function isSourceNodeApi(n: unknown): n is SourceNodeApi {

@@ -174,4 +174,31 @@ describe('example flows end to end', function () {
     assert.equal(await play(b.deviceId, b.ch, 'transcoded.ps', 0), 'h264', 'transcoded to H.264');
     await helper.unload();
   });
+
+  it('redeploying only the device ("modified nodes") ends its sessions in the sender too: BYE to the platform, no ffmpeg left', async () => {
+    await helper.unload();
+    const flow: FlowItem[] = [
+      { id: 'reg', type: 'wvp-register', serverId: '34020000002000000001', host: '127.0.0.1', port: platform.port, localIp: '127.0.0.1', localPort: 0, mediaIp: '127.0.0.1', mediaPortMin: 35300, mediaPortMax: 35399 },
+      { id: 'src', type: 'rtsp-source', channelId: CH1, url: camera.url('/h264'), wires: [['dev']] },
+      { id: 'dev', type: 'gb28181-device', platform: 'reg', deviceId: DEVICE_ID, deviceName: 'before', wires: [['snd'], []] },
+      { id: 'snd', type: 'ps-rtp-sender', keepWarm: 0, wires: [['out']] },
+      { id: 'out', type: 'helper' },
+    ];
+    await helper.load(inits, flow, { reg: { password: 'e2e-secret' } });
+    await waitForStatus(helper.getNode('dev'), /^registered · 1 ch/, 15000);
+    const events: Array<{ event: string; reason?: string }> = [];
+    (helper.getNode('out') as unknown as EventEmitter).on('input', (m: { topic: string; payload: { event: string; reason?: string } }) => {
+      if (m.topic === 'session') events.push(m.payload);
+    });
+    const session = await platform.invite(DEVICE_ID, CH1, { transport: 'udp', timeoutMs: 15000 });
+    await session.waitForPackets(20, 15000);
+    const changed = flow.map((n) => (n.id === 'dev' ? { ...n, deviceName: 'after' } : n));
+    await helper.setFlows(changed, 'nodes', { reg: { password: 'e2e-secret' } });
+    await waitFor('the sender to stop the session of the closed device', () => events.some((e) => e.event === 'stopped' && /device node closed/.test(e.reason ?? '')), 10000);
+    await waitFor('the platform to get a BYE', () => session.isEnded, 10000);
+    const cameraPids = new Set(camera.encoderPids().map(String));
+    await waitFor('no ffmpeg ingest of ours left', () => ffChildren().filter((l) => !cameraPids.has(l.split(/\s+/)[0])).length === 0, 10000);
+    await waitForStatus(helper.getNode('dev'), /^registered · 1 ch · 0 live$/, 15000);
+    await helper.unload();
+  });
 });
