@@ -238,11 +238,22 @@ export = function register(RED: NodeAPI): void {
       closing = true;
       clearInterval(statsTimer);
       for (const u of unwatch) u();
-      for (const c of calls.values()) c.abort.abort();
+      // Redeploy of the sender alone: the device must end these calls with the platform (BYE),
+      // or the platform would keep a dialog without media.
+      const ending: Array<Promise<void>> = [];
+      for (const [callId, c] of calls) {
+        c.abort.abort();
+        if (!c.answered) continue;
+        const device = deviceNode(c.deviceNodeId);
+        if (device) ending.push(device.endSession(callId, 'the ps-rtp-sender node closed').catch(() => undefined));
+      }
       calls.clear();
       const all = [...services.values()];
       services.clear();
-      void Promise.all(all.map((s) => s.close().catch((e: unknown) => node.warn(`media close: ${(e as Error).message}`)))).then(() => {
+      const bound = new Promise<void>((r) => setTimeout(r, 3000).unref());
+      void Promise.race([Promise.all(ending), bound])
+        .then(() => Promise.all(all.map((s) => s.close().catch((e: unknown) => node.warn(`media close: ${(e as Error).message}`)))))
+        .then(() => {
         node.status({});
         done();
       });

@@ -175,7 +175,7 @@ describe('example flows end to end', function () {
     await helper.unload();
   });
 
-  it('redeploying only the device ("modified nodes") ends its sessions in the sender too: BYE to the platform, no ffmpeg left', async () => {
+  it('redeploying only the device or only the sender ("modified nodes") ends their sessions on both sides: BYE to the platform, no ffmpeg left', async () => {
     await helper.unload();
     const flow: FlowItem[] = [
       { id: 'reg', type: 'wvp-register', serverId: '34020000002000000001', host: '127.0.0.1', port: platform.port, localIp: '127.0.0.1', localPort: 0, mediaIp: '127.0.0.1', mediaPortMin: 35300, mediaPortMax: 35399 },
@@ -199,6 +199,13 @@ describe('example flows end to end', function () {
     const cameraPids = new Set(camera.encoderPids().map(String));
     await waitFor('no ffmpeg ingest of ours left', () => ffChildren().filter((l) => !cameraPids.has(l.split(/\s+/)[0])).length === 0, 10000);
     await waitForStatus(helper.getNode('dev'), /^registered · 1 ch · 0 live$/, 15000);
+
+    // And the other way round: the sender redeployed alone asks the device to BYE its calls.
+    const second = await platform.invite(DEVICE_ID, CH1, { transport: 'udp', timeoutMs: 15000 });
+    await second.waitForPackets(20, 15000);
+    await helper.setFlows(changed.map((n) => (n.id === 'snd' ? { ...n, name: 'renamed' } : n)), 'nodes', { reg: { password: 'e2e-secret' } });
+    await waitFor('the platform to get a BYE after the sender closed', () => second.isEnded, 10000);
+    await waitForStatus(helper.getNode('dev'), /^registered · 1 ch · 0 live$/, 10000);
     await helper.unload();
   });
 });
