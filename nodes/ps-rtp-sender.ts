@@ -157,8 +157,8 @@ export = function register(RED: NodeAPI): void {
       const device = deviceNode(m.deviceNodeId);
       if (!device) throw new Error(`invite ${m.callId}: no gb28181-device node ${m.deviceNodeId} (messages must come from a device's output 1)`);
       if (!device.claimInvite(m.callId)) {
-        // The device already gave up on it (claim bound passed): nothing to answer.
-        node.warn(`invite ${m.callId} came too late: the device already answered the platform`);
+        // Another sender took it, or the device already answered the platform (claim bound passed).
+        logger.debug(`invite ${m.callId} not taken: another sender has it or the device stopped waiting`, { callId: m.callId });
         return;
       }
       if (m.sourceNodeId) channelSource.set(m.channelId, m.sourceNodeId);

@@ -76,19 +76,21 @@ export class FlowStreamBridge implements StreamHandler {
     });
   }
 
-  /** A sender took the request: the answer bound replaces the claim bound. False if it is not pending. */
+  /**
+   * A sender takes the request: the answer bound replaces the claim bound. True for the first
+   * claimer only (two senders wired to one device must not both pull the camera); false too when
+   * the request is no longer pending.
+   */
   claim(callId: string): boolean {
     const p = this.pending.get(callId);
-    if (!p) return false;
-    if (!p.claimed) {
-      p.claimed = true;
-      clearTimeout(p.timer);
-      p.timer = setTimeout(() => {
-        if (this.pending.get(callId) !== p) return;
-        this.pending.delete(callId);
-        p.reject(new GatewayError('FLOW_NO_ANSWER', `the ps-rtp-sender did not answer within ${this.answerTimeoutMs} ms`, { callId, channelId: p.request.channelId, sipStatus: 503 }));
-      }, this.answerTimeoutMs);
-    }
+    if (!p || p.claimed) return false;
+    p.claimed = true;
+    clearTimeout(p.timer);
+    p.timer = setTimeout(() => {
+      if (this.pending.get(callId) !== p) return;
+      this.pending.delete(callId);
+      p.reject(new GatewayError('FLOW_NO_ANSWER', `the ps-rtp-sender did not answer within ${this.answerTimeoutMs} ms`, { callId, channelId: p.request.channelId, sipStatus: 503 }));
+    }, this.answerTimeoutMs);
     return true;
   }
 

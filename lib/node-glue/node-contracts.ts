@@ -18,7 +18,7 @@ export interface RegisterNodeApi {
 
 /** gb28181-device, as a ps-rtp-sender answers it. */
 export interface DeviceNodeApi {
-  /** A sender took the request (stops the claim bound). False if the call is not pending. */
+  /** A sender takes the request (stops the claim bound). True for the first claimer only; false if not pending. */
   claimInvite(callId: string): boolean;
   /** A sender's answer to an INVITE: the 200 OK carries its port, or the error status. */
   answerInvite(callId: string, answer: InviteAnswer): boolean;

@@ -35,6 +35,7 @@ describe('node glue', () => {
       assert.equal(sent[0].deviceNodeId, 'dev1');
       assert.equal((sent[0] as { sourceNodeId?: string }).sourceNodeId, 'src1');
       assert.equal(bridge.claim('c1'), true);
+      assert.equal(bridge.claim('c1'), false, 'a second sender does not get the same call');
       assert.equal(bridge.answer('c1', { ok: true, localIp: '127.0.0.1', localPort: 30002 }), true);
       assert.deepEqual(await p, { localIp: '127.0.0.1', localPort: 30002 });
       assert.equal(bridge.liveCount(), 1);
