@@ -198,6 +198,33 @@ describe('SimulatedCamera session timeout', function () {
   });
 });
 
+describe('SimulatedCamera without fast start', function () {
+  this.timeout(15_000);
+  it('starts a new client at the next live keyframe, and RTP-Info names no rtptime', async () => {
+    const camera = new SimulatedCamera({ ffmpegPath: NPM_FFMPEG, fastStart: false, alwaysOn: true, streams: [{ path: '/h265', video: 'h265', gop: 50 }] });
+    const { port } = await camera.start();
+    const c = new RawRtspClient(port);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const s = await c.request('SETUP', `rtsp://127.0.0.1:${port}/h265/trackID=0`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
+      const session = s.headers.session[0].split(';')[0];
+      const play = await c.request('PLAY', `rtsp://127.0.0.1:${port}/h265/`, { Session: session });
+      assert.doesNotMatch(play.headers['rtp-info'][0], /rtptime/);
+      const t0 = Date.now();
+      while (!c.frames.some((f) => f.channel === 0) && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+      const firstAt = Date.now() - t0;
+      const first = c.frames.find((f) => f.channel === 0);
+      assert.ok(first, 'no video within 5 s');
+      assert.ok(rtpOpensKeyframe('h265', first.data));
+      // GOP of 2 s, joined 0.3 s after a keyframe: the first packet waits for the next one.
+      assert.ok(firstAt > 500, `first video after ${firstAt} ms`);
+    } finally {
+      c.close();
+      await camera.stop();
+    }
+  });
+});
+
 describe('SimulatedCamera start failures', () => {
   it('rejects with SIM_CAMERA_BIND when the port is taken, and can start elsewhere afterwards', async () => {
     const blocker = net.createServer();

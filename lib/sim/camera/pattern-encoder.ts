@@ -95,6 +95,15 @@ export function buildEncoderArgs(spec: PatternSpec, rtpPorts: number[], sdpFile:
   return args;
 }
 
+/** The clock rate of a track's rtpmap (RFC 4566 §6); 8000 for static PCMA. */
+export function trackClockRate(track: EncodedTrack): number {
+  for (const line of track.mediaLines) {
+    const m = /^a=rtpmap:\d+ [^/]+\/(\d+)/.exec(line);
+    if (m) return Number(m[1]);
+  }
+  return track.kind === 'video' ? 90000 : 8000;
+}
+
 /** Splits ffmpeg's SDP into its media sections; PCMA gets its (static, RFC 3551) rtpmap spelled out. */
 export function parseEncoderSdp(text: string): EncodedTrack[] {
   const tracks: EncodedTrack[] = [];

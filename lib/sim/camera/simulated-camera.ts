@@ -12,7 +12,7 @@ import { GatewayError } from '../../errors';
 import { Logger, silentLogger } from '../../logger';
 import { locateFfTool } from '../../media/ffmpeg-path';
 import { CameraSession, UdpServerPair } from './camera-session';
-import { EncodedTrack, findClockFont, PatternSpec } from './pattern-encoder';
+import { EncodedTrack, findClockFont, PatternSpec, trackClockRate as clockRate } from './pattern-encoder';
 import { RtspAuthenticator } from './rtsp-auth';
 import { formatRtspResponse, parseTransports, RtspRequest, RtspRequestReader } from './rtsp-wire';
 import { StreamFeed } from './stream-feed';
@@ -45,6 +45,11 @@ export interface SimulatedCameraOptions {
   idleStopMs?: number;
   /** RTSP session timeout announced in the Session header (default 60 s). */
   sessionTimeoutSec?: number;
+  /**
+   * Send a new client the packets since the last keyframe first, so its first picture decodes at once
+   * (default true). false: it starts at the next live keyframe, up to one GOP later, like most cameras.
+   */
+  fastStart?: boolean;
   /** Draw a wall clock on the pattern when a font is found (default true; never required). */
   clock?: boolean;
   logger?: Logger;
@@ -92,15 +97,6 @@ function toSpec(s: SimulatedStream): PatternSpec {
     gop: s.gop ?? fps,
     bitrateKbps: s.bitrateKbps ?? 800,
   };
-}
-
-/** The clock rate of a track's rtpmap (RFC 4566 §6); 8000 for static PCMA. */
-function clockRate(track: EncodedTrack): number {
-  for (const line of track.mediaLines) {
-    const m = /^a=rtpmap:\d+ [^/]+\/(\d+)/.exec(line);
-    if (m) return Number(m[1]);
-  }
-  return track.kind === 'video' ? 90000 : 8000;
 }
 
 async function bindUdpPair(host: string): Promise<UdpServerPair> {
@@ -178,6 +174,7 @@ export class SimulatedCamera extends EventEmitter<SimulatedCameraEvents> {
     for (const spec of this.specs) {
       this.feeds.set(spec.path, new StreamFeed(spec, {
         ffmpegPath: ffmpeg.path, alwaysOn: this.options.alwaysOn ?? false, idleStopMs: this.options.idleStopMs ?? 10_000, logger: this.logger, clock,
+        replayGop: this.options.fastStart ?? true,
       }));
     }
     this.udp = await bindUdpPair(this.host);

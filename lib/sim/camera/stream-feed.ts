@@ -4,13 +4,15 @@
  * latest RTCP sender report per track, and the fan-out of RTP/RTCP packets to the sessions playing it.
  *
  * Fast start: a new subscriber first gets each track's latest SR (so its RTP→wall-clock mapping is
- * right from the first packet) and the video packets since the last keyframe, then the live packets.
- * Its first picture is therefore decodable at once instead of after up to one GOP; the burst is at
- * most one GOP (1 s by default). Packets are not rewritten here; sessions renumber sequence numbers.
+ * right from the first packet), then every packet (video and audio, in arrival order) since the first
+ * packet of the last keyframe's access unit, then the live packets. Its first picture is therefore
+ * decodable at once instead of after up to one GOP, and all tracks start at the same instant, as from
+ * a camera that just started; the burst is at most one GOP (1 s by default). Packets are not rewritten
+ * here; sessions renumber sequence numbers.
  */
 import { EventEmitter } from 'node:events';
 import { Logger } from '../../logger';
-import { EncodedTrack, PatternEncoder, PatternSpec } from './pattern-encoder';
+import { EncodedTrack, PatternEncoder, PatternSpec, trackClockRate } from './pattern-encoder';
 import { rtpOpensKeyframe } from './rtp-keyframe';
 
 export interface FeedPacket {
@@ -30,6 +32,8 @@ export interface StreamFeedOptions {
   alwaysOn: boolean;
   idleStopMs: number;
   logger: Logger;
+  /** Replay the cached GOP to a new subscriber (default); false: it starts at the next live keyframe. */
+  replayGop: boolean;
   /** Shared between feeds: a font that made ffmpeg fail is not tried again. */
   clock: { font?: string };
 }
@@ -44,13 +48,13 @@ export class StreamFeed extends EventEmitter<{ restarted: [] }> {
   private starting?: Promise<EncodedTrack[]>;
   private tracks?: EncodedTrack[];
   private readonly subscribers = new Set<FeedSubscriber>();
-  private gop: Buffer[] = [];
+  /** Every RTP packet since the first packet of the last keyframe's access unit, in arrival order. */
+  private gop: Array<{ track: number; packet: Buffer }> = [];
   private gopTs?: number;
-  private au: Buffer[] = [];
+  /** Index in `gop` where the current video access unit begins. */
+  private auStart = 0;
   private auTs?: number;
   private lastSr = new Map<number, Buffer>();
-  /** Latest audio packet per track: replayed first so RTP-Info can name every track's first rtptime. */
-  private lastAudio = new Map<number, Buffer>();
   private idleTimer?: NodeJS.Timeout;
   private restartTimer?: NodeJS.Timeout;
   private restartDelayMs = 1000;
@@ -100,13 +104,39 @@ export class StreamFeed extends EventEmitter<{ restarted: [] }> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     const generation = this.generation;
-    for (const [track, sr] of this.lastSr) subscriber({ track, packet: sr, rtcp: true, keyStart: false, generation });
-    this.gop.forEach((packet, i) => subscriber({ track: 0, packet, rtcp: false, keyStart: i === 0, generation }));
-    for (const [track, packet] of this.lastAudio) subscriber({ track, packet, rtcp: false, keyStart: false, generation });
+    for (const [track, sr] of this.alignedSenderReports()) subscriber({ track, packet: sr, rtcp: true, keyStart: false, generation });
+    if (this.options.replayGop) this.gop.forEach(({ track, packet }, i) => subscriber({ track, packet, rtcp: false, keyStart: i === 0, generation }));
     this.subscribers.add(subscriber);
     return () => {
       if (this.subscribers.delete(subscriber)) this.touch();
     };
+  }
+
+  /**
+   * The latest SR of every track, re-expressed (same NTP↔RTP mapping, RFC 3550 §6.4.1) at the instant
+   * the cached GOP starts. A client syncing tracks by RTCP then gives no packet we send it a time before
+   * its first SR; older ffmpeg clamps such negative times and stamps the first frames alike.
+   */
+  private alignedSenderReports(): Map<number, Buffer> {
+    if (!this.options.replayGop) return this.lastSr;
+    const video = this.lastSr.get(0);
+    if (!video || !this.gop.length || !this.tracks || video.length < 20) return this.lastSr;
+    const ntpSeconds = (sr: Buffer): number => sr.readUInt32BE(8) + sr.readUInt32BE(12) / 2 ** 32;
+    const delta = (this.gop[0].packet.readUInt32BE(4) - video.readUInt32BE(16)) | 0;
+    const t0 = ntpSeconds(video) + delta / trackClockRate(this.tracks[0]);
+    const out = new Map<number, Buffer>();
+    for (const [track, sr] of this.lastSr) {
+      const spec = this.tracks[track];
+      if (!spec || sr.length < 20) continue;
+      const copy = Buffer.from(sr);
+      const ts = (sr.readUInt32BE(16) + Math.round((t0 - ntpSeconds(sr)) * trackClockRate(spec))) >>> 0;
+      const whole = Math.floor(t0);
+      copy.writeUInt32BE(whole >>> 0, 8);
+      copy.writeUInt32BE(Math.min(2 ** 32 - 1, Math.round((t0 - whole) * 2 ** 32)), 12);
+      copy.writeUInt32BE(ts, 16);
+      out.set(track, copy);
+    }
+    return out;
   }
 
   /**
@@ -115,8 +145,8 @@ export class StreamFeed extends EventEmitter<{ restarted: [] }> {
    */
   firstTimestamps(): Map<number, number> {
     const out = new Map<number, number>();
-    if (this.gop.length) out.set(0, this.gop[0].readUInt32BE(4));
-    for (const [track, packet] of this.lastAudio) out.set(track, packet.readUInt32BE(4));
+    if (!this.options.replayGop) return out;
+    for (const { track, packet } of this.gop) if (!out.has(track)) out.set(track, packet.readUInt32BE(4));
     return out;
   }
 
@@ -173,33 +203,39 @@ export class StreamFeed extends EventEmitter<{ restarted: [] }> {
   private resetCaches(): void {
     this.gop = [];
     this.gopTs = undefined;
-    this.au = [];
+    this.auStart = 0;
     this.auTs = undefined;
     this.lastSr.clear();
-    this.lastAudio.clear();
   }
 
   private onPacket(track: number, packet: Buffer, rtcp: boolean, generation: number): void {
     let keyStart = false;
     if (rtcp) {
       if (packet[1] === RTCP_SR) this.lastSr.set(track, packet);
-    } else if (track === 0) {
-      const ts = packet.readUInt32BE(4);
-      if (ts !== this.auTs) {
-        this.au = [];
-        this.auTs = ts;
-      }
-      this.au.push(packet);
-      if (ts !== this.gopTs && rtpOpensKeyframe(this.spec.video, packet)) {
-        // The GOP starts with the access unit's first packet (an SEI or AUD may precede the SPS).
-        this.gop = [...this.au];
-        this.gopTs = ts;
-        keyStart = true;
-      } else if (this.gopTs !== undefined && this.gop.length < MAX_GOP_PACKETS) {
-        this.gop.push(packet);
-      }
     } else {
-      this.lastAudio.set(track, packet);
+      if (track === 0) {
+        const ts = packet.readUInt32BE(4);
+        if (ts !== this.auTs) {
+          this.auTs = ts;
+          // Before the first keyframe only the current access unit is worth keeping.
+          if (this.gopTs === undefined) this.gop = [];
+          this.auStart = this.gop.length;
+        }
+        if (ts !== this.gopTs && rtpOpensKeyframe(this.spec.video, packet)) {
+          // The GOP starts with the access unit's first packet (an SEI or AUD may precede the SPS).
+          this.gop = this.gop.slice(this.auStart);
+          this.auStart = 0;
+          this.gopTs = ts;
+          keyStart = true;
+        }
+      }
+      this.gop.push({ track, packet });
+      if (this.gop.length > MAX_GOP_PACKETS) {
+        // Keyframes stopped coming: keep nothing rather than an unbounded or truncated GOP.
+        this.gop = [];
+        this.gopTs = undefined;
+        this.auStart = 0;
+      }
     }
     for (const s of this.subscribers) {
       if (!rtcp) this.packetsOut++;
