@@ -304,10 +304,9 @@ export class SimulatedCamera extends EventEmitter<SimulatedCameraEvents> {
           this.logger.warn('simulated camera request failed', { error: String(err) });
         });
       },
-      (frame) => {
+      () => {
         // Interleaved RTCP from the client (receiver reports) keeps its session alive.
         for (const s of this.sessions.values()) if (s.connection === socket) s.lastActivity = Date.now();
-        void frame;
       },
     );
     socket.on('data', (chunk: Buffer) => {
@@ -364,6 +363,8 @@ export class SimulatedCamera extends EventEmitter<SimulatedCameraEvents> {
         const target = this.resolve(req.uri);
         if (!target) return reply(404);
         const tracks = await target.feed.ready().catch(() => undefined);
+        // The connection may have been cut (suspend, stop) while the encoder started.
+        if (socket.destroyed) return;
         if (!tracks) return reply(503);
         const trackIndex = target.track ?? (tracks.length === 1 ? 0 : undefined);
         if (trackIndex === undefined) return reply(459);
