@@ -35,7 +35,19 @@ const SHORT_REASON: Record<string, [string, string]> = {
   FFMPEG_NOT_FOUND: ['noFfprobe', 'ffprobe not found'],
 };
 
+/** Per runtime event bus: the first probes waiting for 'flows:started' (one listener for every camera). */
+const waitingForStart = new WeakMap<object, Set<() => void>>();
+
 export = function register(RED: NodeAPI): void {
+  const known = waitingForStart.get(RED.events);
+  const afterFlowsStart = known ?? new Set<() => void>();
+  if (!known) {
+    waitingForStart.set(RED.events, afterFlowsStart);
+    RED.events.on('flows:started', () => {
+      for (const kick of [...afterFlowsStart]) kick();
+    });
+  }
+
   function RtspSource(this: RtspSourceNode, def: RtspSourceDef): void {
     RED.nodes.createNode(this, def);
     // Node-RED calls the constructor with `this` = the node; the handlers below close over it.
@@ -182,16 +194,16 @@ export = function register(RED: NodeAPI): void {
       const kick = () => {
         if (!first) return;
         first = false;
-        RED.events.removeListener('flows:started', kick);
+        afterFlowsStart.delete(kick);
         clearTimeout(fallback);
         void probe(true);
       };
       const fallback = setTimeout(kick, 1500);
-      RED.events.on('flows:started', kick);
+      afterFlowsStart.add(kick);
       node.on('close', () => {
         first = false;
         clearTimeout(fallback);
-        RED.events.removeListener('flows:started', kick);
+        afterFlowsStart.delete(kick);
       });
     }
   }
