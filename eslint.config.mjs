@@ -20,7 +20,4 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
-  {
-    files: ['nodes/**/*.html'],
-  },
 );

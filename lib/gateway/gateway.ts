@@ -9,6 +9,12 @@ import { GatewayConfig } from '../config/gateway-config';
 import { GbDevice } from '../device/gb-device';
 import { Logger, silentLogger } from '../logger';
 import { MediaService } from '../media/media-service';
+import { FfProbe } from '../media/ff-probe';
+import { locateFfTool } from '../media/ffmpeg-path';
+import { ChannelRecording, channelsRecordQuery } from '../record/channel-recording';
+import { PlaybackSource } from '../record/playback-source';
+import { applyPlaybackControl } from '../record/playback-request';
+import { MansRtspCommand } from '../device/mansrtsp-command';
 import { isWildcard, localAddressToward } from '../net/route-address';
 import { ChannelDirectory } from './channel-directory';
 
@@ -25,13 +31,23 @@ export class Gateway extends EventEmitter {
   private device?: GbDevice;
   private media?: MediaService;
   private readonly probeOnStart: boolean;
+  /** Recording archives of the channels that have record folders (issue #7). */
+  private readonly recordings = new Map<string, ChannelRecording>();
+  /** Playback/Download readers by call, so MANSRTSP INFO reaches them. */
+  private readonly playbacks = new Map<string, PlaybackSource>();
 
   constructor(config: GatewayConfig, options: GatewayOptions = {}) {
     super();
     this.config = config;
     this.logger = options.logger ?? silentLogger;
     this.probeOnStart = options.probeOnStart ?? true;
-    this.directory = new ChannelDirectory(config.sources, { ffmpegPath: config.ffmpegPath, logger: this.logger });
+    this.directory = new ChannelDirectory(config.sources, {
+      logger: this.logger,
+      prober: (url, rtspTransport) => {
+        const ffprobe = locateFfTool('ffprobe', { logger: this.logger });
+        return new FfProbe({ ffprobe, rtspTransport }).probe(url);
+      },
+    });
   }
 
   get gbDevice(): GbDevice | undefined {
@@ -49,11 +65,32 @@ export class Gateway extends EventEmitter {
     const announced = local.contactIp ?? local.sipIp;
     if (isWildcard(local.mediaIp)) local.mediaIp = announced;
 
+    const ffmpeg = locateFfTool('ffmpeg', { configuredPath: this.config.ffmpegPath, logger: this.logger });
+    const ffprobe = locateFfTool('ffprobe', { logger: this.logger });
+    for (const source of this.config.sources) {
+      if (!source.enabled || source.recordDirs.length === 0) continue;
+      const rec = new ChannelRecording(
+        { channelId: source.channelId, name: source.name, recordDirs: source.recordDirs, timeZone: this.config.platform.timeZone },
+        { ffprobePath: ffprobe.path, ffmpegPath: ffmpeg.path, logger: this.logger },
+      );
+      this.recordings.set(source.channelId, rec);
+      // Indexing runs in the background: registration never waits for a large archive.
+      rec.start();
+    }
+
     this.media = new MediaService({
       localIp: local.mediaIp,
+      openRecording: (request) => {
+        const rec = this.recordings.get(request.channelId);
+        if (!rec) return undefined;
+        const source = rec.openPlayback(request);
+        this.playbacks.set(request.callId, source);
+        source.once('end', () => this.playbacks.delete(request.callId));
+        return source;
+      },
       portRange: local.mediaPortRange,
       logger: this.logger,
-      ffmpegPath: this.config.ffmpegPath,
+      ffmpegPath: ffmpeg.path,
       resolveSource: (channelId, streamNumber) => this.directory.mediaSource(channelId, streamNumber),
     });
     this.device = new GbDevice({
@@ -63,6 +100,7 @@ export class Gateway extends EventEmitter {
       catalogBatchSize: this.config.catalogBatchSize,
       logger: this.logger,
       streamHandler: this.media,
+      recordQuery: channelsRecordQuery(this.recordings, this.config.platform.timeZone),
     });
     this.device.setChannels(this.directory.descriptors());
 
@@ -79,6 +117,15 @@ export class Gateway extends EventEmitter {
       device.on(ev, (...args: unknown[]) => this.emit(ev, ...args));
     }
     device.on('control', (event: unknown) => this.emit('control', event));
+    device.on('playback-control', (callId: string, cmd: MansRtspCommand) => {
+      const source = this.playbacks.get(callId);
+      if (source) applyPlaybackControl(source, cmd);
+    });
+    device.on('bye', (callId: string) => this.playbacks.delete(callId));
+    // End of a recording range: MediaStatus 121 in the INVITE's dialog (notes §8.5).
+    this.media.on('playback-ended', (callId: string) => {
+      device.sendMediaStatus(callId, 121).catch((e: unknown) => this.logger.warn(`MediaStatus for ${callId} failed: ${(e as Error).message}`, { callId }));
+    });
 
     await device.start();
     if (this.probeOnStart) {
@@ -96,5 +143,8 @@ export class Gateway extends EventEmitter {
     this.media = undefined;
     await device?.stop().catch((e: unknown) => this.logger.warn(`device stop: ${(e as Error).message}`));
     await media?.close().catch((e: unknown) => this.logger.warn(`media stop: ${(e as Error).message}`));
+    await Promise.all([...this.recordings.values()].map((r) => r.stop().catch(() => undefined)));
+    this.recordings.clear();
+    this.playbacks.clear();
   }
 }
