@@ -134,3 +134,8 @@ export function rtspTimeoutOption(binary: FfBinary): '-timeout' | '-stimeout' {
   if (binary.release && binary.release[0] >= 5) return '-timeout';
   return '-stimeout';
 }
+
+/** Forgets the binaries found so far, so the next lookup runs (and logs) again; for a changed PATH and for tests. */
+export function forgetLocatedFfTools(): void {
+  cache.clear();
+}

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FfmpegNotFoundError, locateFfTool, rtspTimeoutOption } from '../../lib/media/ffmpeg-path';
+import { FfmpegNotFoundError, forgetLocatedFfTools, locateFfTool, rtspTimeoutOption } from '../../lib/media/ffmpeg-path';
 import { Logger } from '../../lib/logger';
 
 function recordingLogger(lines: string[]): Logger {
@@ -13,6 +13,7 @@ function recordingLogger(lines: string[]): Logger {
 describe('ffmpeg locator', () => {
   it('finds a real ffmpeg and ffprobe, reports where and which version', () => {
     const lines: string[] = [];
+    forgetLocatedFfTools();
     for (const tool of ['ffmpeg', 'ffprobe'] as const) {
       const bin = locateFfTool(tool, { logger: recordingLogger(lines), env: {} , configuredPath: undefined });
       assert.ok(fs.existsSync(bin.path), bin.path);
