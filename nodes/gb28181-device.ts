@@ -8,7 +8,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { LocalConfig } from '../lib/config/gateway-config';
 import { DeviceControlEvent, GbDevice } from '../lib/device/gb-device';
-import { isWildcard, localAddressToward } from '../lib/net/route-address';
+import { resolveAnnouncedAddresses } from '../lib/net/route-address';
 import { ChannelMessage, isRecord, readChannelMessage, RegistrationMessage, StreamRequestMessage } from '../lib/node-glue/flow-messages';
 import { FlowStreamBridge } from '../lib/node-glue/flow-stream-bridge';
 import { DeviceNodeApi, isRegisterNodeApi, isSourceNodeApi, RegisterNodeApi } from '../lib/node-glue/node-contracts';
@@ -122,10 +122,8 @@ export = function register(RED: NodeAPI): void {
     platformLabel = registerNode.label();
 
     const starting = (async () => {
-      const local: LocalConfig = { ...reg.local };
       // Bound to every interface: announce the address the platform's packets arrive on (as lib/gateway does).
-      if (!local.contactIp && isWildcard(local.sipIp)) local.contactIp = await localAddressToward(reg.platform.host, reg.platform.port);
-      if (isWildcard(local.mediaIp)) local.mediaIp = local.contactIp ?? local.sipIp;
+      const local: LocalConfig = await resolveAnnouncedAddresses(reg.local, reg.platform.host, reg.platform.port);
       media = { localIp: local.mediaIp, portRange: local.mediaPortRange };
       if (closing) return;
       bridge = new FlowStreamBridge({

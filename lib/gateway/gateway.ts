@@ -15,7 +15,7 @@ import { ChannelRecording, channelsRecordQuery } from '../record/channel-recordi
 import { PlaybackSource } from '../record/playback-source';
 import { applyPlaybackControl } from '../record/playback-request';
 import { MansRtspCommand } from '../device/mansrtsp-command';
-import { isWildcard, localAddressToward } from '../net/route-address';
+import { resolveAnnouncedAddresses } from '../net/route-address';
 import { ChannelDirectory } from './channel-directory';
 
 export interface GatewayOptions {
@@ -59,11 +59,8 @@ export class Gateway extends EventEmitter {
   }
 
   async start(): Promise<void> {
-    const local = { ...this.config.local };
     // Bound to every interface: announce the address the platform's packets will arrive on.
-    if (!local.contactIp && isWildcard(local.sipIp)) local.contactIp = await localAddressToward(this.config.platform.host, this.config.platform.port);
-    const announced = local.contactIp ?? local.sipIp;
-    if (isWildcard(local.mediaIp)) local.mediaIp = announced;
+    const local = await resolveAnnouncedAddresses(this.config.local, this.config.platform.host, this.config.platform.port);
 
     const ffmpeg = locateFfTool('ffmpeg', { configuredPath: this.config.ffmpegPath, logger: this.logger });
     const ffprobe = locateFfTool('ffprobe', { logger: this.logger });

@@ -23,3 +23,14 @@ export async function localAddressToward(remoteHost: string, remotePort: number)
 export function isWildcard(address: string): boolean {
   return address === '0.0.0.0' || address === '::' || address === '';
 }
+
+/**
+ * Fills in the addresses the platform must be given when we bind to every interface: Contact/Via
+ * (the local address routed to the platform) and the SDP c= media address (the contact address).
+ */
+export async function resolveAnnouncedAddresses<T extends { sipIp: string; contactIp?: string; mediaIp: string }>(local: T, platformHost: string, platformPort: number): Promise<T> {
+  const resolved = { ...local };
+  if (!resolved.contactIp && isWildcard(resolved.sipIp)) resolved.contactIp = await localAddressToward(platformHost, platformPort);
+  if (isWildcard(resolved.mediaIp)) resolved.mediaIp = resolved.contactIp ?? resolved.sipIp;
+  return resolved;
+}
