@@ -3,22 +3,15 @@
  * the stream it carries, and the 2xx retransmission until ACK (§13.3.1.4: T1 doubling to T2,
  * give up after 64·T1).
  */
-import { MediaTransport, SessionType } from '../session/stream-contract';
+import { StreamRequest } from '../session/stream-contract';
 import { SipMessage } from '../sip/sip-codec';
 import { IncomingRequest } from '../sip/sip-endpoint';
 
 export type InviteState = 'preparing' | 'answered' | 'confirmed' | 'ended';
 
-export interface SessionSummary {
-  callId: string;
-  channelId: string;
-  sessionType: SessionType;
-  transport: MediaTransport;
-  remoteIp: string;
-  remotePort: number;
-  ssrc: string;
+export type SessionSummary = Pick<StreamRequest, 'callId' | 'channelId' | 'sessionType' | 'transport' | 'remoteIp' | 'remotePort' | 'ssrc'> & {
   state: InviteState;
-}
+};
 
 export class InviteDialog {
   state: InviteState = 'preparing';

@@ -3,7 +3,7 @@
  * carry data only: no sockets, no media, no passwords). One definition here, used by every node
  * and by the tests, so a sender and a device agree on field names.
  */
-import { MediaTransport, SessionType } from '../session/stream-contract';
+import { MediaTransport, StreamRequest } from '../session/stream-contract';
 
 /** rtsp-source → gb28181-device (topic `channel`), and gb28181-device → output 2 (catalog change). */
 export interface ChannelMessage {
@@ -27,24 +27,12 @@ export interface ChannelMessage {
 }
 
 /** gb28181-device output 1: a stream request on its way to a ps-rtp-sender. */
-export interface InviteMessage {
+/** A StreamRequest (lib/session) as it travels from the device node to a sender node. */
+export interface InviteMessage extends StreamRequest {
   event: 'invite';
-  callId: string;
   /** Node id of the device: the sender answers through `RED.nodes.getNode(deviceNodeId)`. */
   deviceNodeId: string;
-  deviceId: string;
-  channelId: string;
   sourceNodeId?: string;
-  sessionType: SessionType;
-  transport: MediaTransport;
-  remoteIp: string;
-  remotePort: number;
-  ssrc: string;
-  payloadType: number;
-  streamNumber: number;
-  startTime?: number;
-  endTime?: number;
-  downloadSpeed?: number;
   /** Milliseconds the device waits for a sender to claim the request before answering 503 itself. */
   claimWithinMs: number;
 }
