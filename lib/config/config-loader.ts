@@ -10,7 +10,7 @@
  * Every problem found is collected, so one run names every missing or wrong value at once.
  */
 import { ConfigError } from '../errors';
-import { DEFAULTS, GatewayConfig, LocalConfig, PlatformConfig, RtspTransport, SourceConfig, XmlCharset } from './gateway-config';
+import { DEFAULTS, GatewayConfig, LocalConfig, PlatformConfig, RecordMode, RtspTransport, SourceConfig, SourceOnvifConfig, SourceRecordConfig, XmlCharset } from './gateway-config';
 import { GB_ID_PATTERN, channelIdFor } from './gb-id';
 import { splitRtspCredentials } from '../rtsp-url';
 
@@ -78,6 +78,16 @@ class Reader {
     }
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
       this.problems.push(`${where}${key}: must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  number(obj: JsonObject, key: string, where: string, min: number, max: number): number | undefined {
+    const v = obj[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+      this.problems.push(`${where}${key}: must be a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
       return undefined;
     }
     return v;
@@ -160,10 +170,58 @@ function sourceFromUrl(rawUrl: string, fields: Partial<SourceConfig>, deviceId: 
     rtspTransport: fields.rtspTransport ?? 'tcp',
     enabled: fields.enabled ?? true,
     recordDirs: fields.recordDirs ?? [],
+    record: fields.record ?? { ...DEFAULTS.record },
+    onvif: fields.onvif ?? { ...DEFAULTS.onvif },
+    ...(fields.longitude !== undefined ? { longitude: fields.longitude } : {}),
+    ...(fields.latitude !== undefined ? { latitude: fields.latitude } : {}),
   };
 }
 
-const GATEWAY_KEYS = ['device', 'platform', 'local', 'sources', 'catalog_batch_size', 'ffmpeg_path', 'log_level'] as const;
+const RECORD_MODES: readonly RecordMode[] = ['off', 'continuous', 'on-command'];
+const RECORD_KEYS = ['mode', 'segment_seconds', 'max_age_days', 'max_size_mb', 'pattern', 'name_marks'] as const;
+const ONVIF_KEYS = ['enabled', 'host', 'port', 'path', 'username', 'password', 'stop_after_ms', 'allow_set_home'] as const;
+
+function readRecordSettings(s: JsonObject, where: string, r: Reader): SourceRecordConfig {
+  const o = r.object(s, 'record', where, false) ?? {};
+  const w = `${where}record.`;
+  r.unknownKeys(o, w, RECORD_KEYS);
+  const d = DEFAULTS.record;
+  const maxAgeDays = r.number(o, 'max_age_days', w, 0.001, 36500);
+  const maxSizeMb = r.number(o, 'max_size_mb', w, 1, 1e9);
+  const pattern = r.string(o, 'pattern', w) ?? d.pattern;
+  if (!/\{[^}]*(HH|mm|ss)[^}]*\}/.test(pattern) || !/\{[^}]*(YYYY|MM|DD)[^}]*\}/.test(pattern)) r.problems.push(`${w}pattern: "${pattern}" must hold the date and time fields, e.g. {YYYY-MM-DD}/{HH-mm-ss}`);
+  return {
+    mode: r.oneOf(o, 'mode', w, RECORD_MODES, (x) => x.toLowerCase()) ?? d.mode,
+    segmentSeconds: r.integer(o, 'segment_seconds', w, 10, 86400) ?? d.segmentSeconds,
+    ...(maxAgeDays !== undefined ? { maxAgeDays } : {}),
+    ...(maxSizeMb !== undefined ? { maxSizeMb } : {}),
+    pattern,
+    nameMarks: r.oneOf(o, 'name_marks', w, ['start', 'end'] as const, (x) => x.toLowerCase()) ?? d.nameMarks,
+  };
+}
+
+function readOnvifSettings(s: JsonObject, where: string, r: Reader): SourceOnvifConfig {
+  const o = r.object(s, 'onvif', where, false) ?? {};
+  const w = `${where}onvif.`;
+  r.unknownKeys(o, w, ONVIF_KEYS);
+  const d = DEFAULTS.onvif;
+  const host = r.string(o, 'host', w, { pattern: HOST_PATTERN });
+  const path = r.string(o, 'path', w, { pattern: /^\//, hint: 'a path starting with /' });
+  const username = r.string(o, 'username', w);
+  const password = r.string(o, 'password', w);
+  return {
+    enabled: r.boolean(o, 'enabled', w) ?? d.enabled,
+    ...(host ? { host } : {}),
+    port: r.integer(o, 'port', w, 1, 65535) ?? d.port,
+    ...(path ? { path } : {}),
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+    stopAfterMs: r.integer(o, 'stop_after_ms', w, 100, 60000) ?? d.stopAfterMs,
+    allowSetHome: r.boolean(o, 'allow_set_home', w) ?? d.allowSetHome,
+  };
+}
+
+const GATEWAY_KEYS = ['device', 'platform', 'local', 'sources', 'catalog_batch_size', 'ffmpeg_path', 'log_level', 'record_cache_dir'] as const;
 const SEED_KEYS = ['rtsp_sources', 'wvp_server'] as const;
 const LEGACY_KEYS = ['sip', 'local_sip', 'stream_directory', 'rtsp_sources', 'srtp', 'logging', 'pipeline', 'max_channels', 'sip_settings', 'wvp_compatibility', 'network_settings'] as const;
 
@@ -220,7 +278,7 @@ function readGatewayShape(root: JsonObject, r: Reader): GatewayConfig {
         r.problems.push(`sources[${i}]: must be an object with a url`);
         return;
       }
-      r.unknownKeys(s, where, ['channel_id', 'name', 'url', 'username', 'password', 'sub_url', 'rtsp_transport', 'enabled', 'record_dirs']);
+      r.unknownKeys(s, where, ['channel_id', 'name', 'url', 'username', 'password', 'sub_url', 'rtsp_transport', 'enabled', 'record_dirs', 'record', 'onvif', 'longitude', 'latitude']);
       const url = r.string(s, 'url', where, { required: true, pattern: URL_PATTERN, hint: 'rtsp://host[:port]/path' });
       const fields: Partial<SourceConfig> = {
         channelId: r.string(s, 'channel_id', where, { pattern: GB_ID_PATTERN, hint: ID_HINT }),
@@ -231,6 +289,10 @@ function readGatewayShape(root: JsonObject, r: Reader): GatewayConfig {
         rtspTransport: r.oneOf(s, 'rtsp_transport', where, RTSP_TRANSPORTS, (x) => x.toLowerCase()),
         enabled: r.boolean(s, 'enabled', where),
         recordDirs: r.stringList(s, 'record_dirs', where),
+        record: readRecordSettings(s, where, r),
+        onvif: readOnvifSettings(s, where, r),
+        longitude: r.number(s, 'longitude', where, -180, 180),
+        latitude: r.number(s, 'latitude', where, -90, 90),
       };
       if (url) cfg.sources.push(sourceFromUrl(url, fields, d.id, i));
     });
@@ -238,6 +300,7 @@ function readGatewayShape(root: JsonObject, r: Reader): GatewayConfig {
   cfg.catalogBatchSize = r.integer(root, 'catalog_batch_size', '', 1, 64) ?? cfg.catalogBatchSize;
   cfg.ffmpegPath = r.string(root, 'ffmpeg_path', '');
   cfg.logLevel = r.oneOf(root, 'log_level', '', LOG_LEVELS, (x) => x.toLowerCase()) ?? cfg.logLevel;
+  cfg.recordCacheDir = r.string(root, 'record_cache_dir', '');
   return cfg;
 }
 
@@ -405,9 +468,19 @@ export function toGatewayShape(cfg: GatewayConfig, opts: { showSecrets?: boolean
     sources: cfg.sources.map((s) => ({
       channel_id: s.channelId, name: s.name, url: s.url, username: s.username, password: secret(s.password),
       sub_url: s.subUrl, rtsp_transport: s.rtspTransport, enabled: s.enabled, record_dirs: s.recordDirs,
+      record: {
+        mode: s.record.mode, segment_seconds: s.record.segmentSeconds, max_age_days: s.record.maxAgeDays,
+        max_size_mb: s.record.maxSizeMb, pattern: s.record.pattern, name_marks: s.record.nameMarks,
+      },
+      onvif: {
+        enabled: s.onvif.enabled, host: s.onvif.host, port: s.onvif.port, path: s.onvif.path, username: s.onvif.username,
+        password: secret(s.onvif.password), stop_after_ms: s.onvif.stopAfterMs, allow_set_home: s.onvif.allowSetHome,
+      },
+      longitude: s.longitude, latitude: s.latitude,
     })),
     catalog_batch_size: cfg.catalogBatchSize,
     ffmpeg_path: cfg.ffmpegPath,
     log_level: cfg.logLevel,
+    record_cache_dir: cfg.recordCacheDir,
   };
 }

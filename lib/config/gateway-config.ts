@@ -64,6 +64,49 @@ export interface SourceConfig {
   enabled: boolean;
   /** Folders holding this channel's recordings (issue #7). */
   recordDirs: string[];
+  /** How the archive names files and whether the gateway records this channel itself. */
+  record: SourceRecordConfig;
+  /** The camera's ONVIF interface for PTZ and presets (issue #8). */
+  onvif: SourceOnvifConfig;
+  /** Fixed position for the catalog and MobilePosition (WGS-84 degrees). */
+  longitude?: number;
+  latitude?: number;
+}
+
+export type RecordMode = 'off' | 'continuous' | 'on-command';
+
+/** File naming of the channel's archive and the gateway's own recorder (JSON `record`). */
+export interface SourceRecordConfig {
+  /** `continuous` records from start; `on-command` on RecordCmd Record (GB28181-2016 Annex A.2.3). */
+  mode: RecordMode;
+  /** Segment length in seconds. */
+  segmentSeconds: number;
+  /** Retention: delete recordings older than this many days. */
+  maxAgeDays?: number;
+  /** Retention: keep the recorder's folder under this many MiB. */
+  maxSizeMb?: number;
+  /** Path pattern of a file's time, relative to the folder: `{YYYY-MM-DD}/{HH-mm-ss}`. */
+  pattern: string;
+  /** Whether the time in a name is the segment's start or its end. */
+  nameMarks: 'start' | 'end';
+}
+
+/** Where the camera's ONVIF device service is and how to log in (JSON `onvif`). */
+export interface SourceOnvifConfig {
+  /** false: the camera is treated as fixed and no ONVIF request is made. */
+  enabled: boolean;
+  /** Default: the RTSP URL's host. */
+  host?: string;
+  port: number;
+  /** Device service path; default /onvif/device_service. */
+  path?: string;
+  /** Default: the RTSP credentials. */
+  username?: string;
+  password?: string;
+  /** A move with no further command stops after this long (a lost UDP stop must not leave a camera spinning). */
+  stopAfterMs: number;
+  /** Let HomePosition without a preset (or a flow) overwrite the camera's home position. */
+  allowSetHome: boolean;
 }
 
 export interface GatewayConfig {
@@ -76,6 +119,8 @@ export interface GatewayConfig {
   /** Explicit ffmpeg path, else FFMPEG_PATH, PATH, then the npm-shipped binary. */
   ffmpegPath?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Where archive indexes are cached (default: a hidden file in each channel's first folder). */
+  recordCacheDir?: string;
 }
 
 /** WVP-GB28181-pro's own defaults (application.yml `sip.id`, `sip.domain`). */
@@ -92,4 +137,6 @@ export const DEFAULTS = {
   sipPort: 5060,
   mediaPortRange: [30000, 30999] as [number, number],
   catalogBatchSize: 8,
+  record: { mode: 'off', segmentSeconds: 600, pattern: '{YYYY-MM-DD}/{HH-mm-ss}', nameMarks: 'start' } as SourceRecordConfig,
+  onvif: { enabled: true, port: 80, stopAfterMs: 1000, allowSetHome: false } as SourceOnvifConfig,
 };

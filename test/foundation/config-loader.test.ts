@@ -31,6 +31,43 @@ function problemsOf(doc: unknown): string[] {
 }
 
 describe('config loader', () => {
+  it('reads a camera\'s recorder, archive naming, ONVIF and position settings, with defaults where silent', () => {
+    const { config } = parseGatewayConfig({
+      platform: { host: '127.0.0.1' },
+      sources: [
+        { url: 'rtsp://admin:pw@cam/1', record_dirs: ['/r'], longitude: 116.39, latitude: 39.9,
+          record: { mode: 'On-Command', segment_seconds: 300, max_age_days: 7, max_size_mb: 2048, pattern: '{YYYYMMDD}/{HHmmss}', name_marks: 'end' },
+          onvif: { host: '127.0.0.9', port: 8080, path: '/onvif/device', username: 'ptz', password: 'secret', stop_after_ms: 500, allow_set_home: true } },
+        { url: 'rtsp://cam/2', onvif: { enabled: false } },
+      ],
+      record_cache_dir: '/var/cache/gb',
+    });
+    const [a, b] = config.sources;
+    assert.deepEqual(a.record, { mode: 'on-command', segmentSeconds: 300, maxAgeDays: 7, maxSizeMb: 2048, pattern: '{YYYYMMDD}/{HHmmss}', nameMarks: 'end' });
+    assert.deepEqual(a.onvif, { enabled: true, host: '127.0.0.9', port: 8080, path: '/onvif/device', username: 'ptz', password: 'secret', stopAfterMs: 500, allowSetHome: true });
+    assert.equal(a.longitude, 116.39);
+    assert.equal(a.latitude, 39.9);
+    assert.deepEqual(b.record, { mode: 'off', segmentSeconds: 600, pattern: '{YYYY-MM-DD}/{HH-mm-ss}', nameMarks: 'start' });
+    assert.deepEqual(b.onvif, { enabled: false, port: 80, stopAfterMs: 1000, allowSetHome: false });
+    assert.equal(config.recordCacheDir, '/var/cache/gb');
+    const printed = JSON.stringify(toGatewayShape(config));
+    assert.ok(!printed.includes('secret'), 'the ONVIF password is masked in --print-config');
+    const again = parseGatewayConfig(toGatewayShape(config, { showSecrets: true }) as unknown);
+    assert.deepEqual(again.config.sources, config.sources, 'the printed shape reads back to the same sources');
+  });
+
+  it('names every wrong recorder and ONVIF value at once', () => {
+    const problems = problemsOf({
+      platform: { host: '127.0.0.1' },
+      sources: [{ url: 'rtsp://cam/1', latitude: 95,
+        record: { mode: 'always', segment_seconds: 1, pattern: '{HH}', extra: 1 },
+        onvif: { port: 0, stop_after_ms: 'x', colour: 'red' } }],
+    });
+    for (const part of ['latitude', 'record.mode', 'record.segment_seconds', 'record.pattern', 'record.extra', 'onvif.port', 'onvif.stop_after_ms', 'onvif.colour']) {
+      assert.ok(problems.some((p) => p.includes(part)), `a problem names ${part}: ${problems.join(' | ')}`);
+    }
+  });
+
   it('accepts the seed project file as is, with WVP defaults where it is silent', () => {
     const { config, shape } = parseGatewayConfig(SEED);
     assert.equal(shape, 'seed');
