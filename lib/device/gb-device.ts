@@ -22,6 +22,40 @@ export type { MansRtspCommand } from './mansrtsp-command';
 export type { SessionSummary } from './invite-dialog';
 export type GbDeviceState = RegistrationState;
 
+/** An alarm the device reports (GB28181-2016 §9.4, Annex A.2.5 报警通知). */
+export interface DeviceAlarm {
+  /** Alarm source: a channel ID or the device ID. */
+  channelId: string;
+  /** AlarmPriority: 1 first-level (highest) .. 4. */
+  priority: 1 | 2 | 3 | 4;
+  /** AlarmMethod 1..7 (2 device alarm, 5 video alarm, 6 device fault, 7 other). */
+  method: number;
+  /** AlarmType (for method 2: 1 = video loss). */
+  type?: number;
+  description?: string;
+  /** Default Date.now(); written as AlarmTime in the platform's time zone. */
+  timeMs?: number;
+  longitude?: number;
+  latitude?: number;
+}
+
+/** How an alarm left the device: NOTIFY to Alarm subscribers, a MESSAGE, or not at all (not registered / refused). */
+export type AlarmDelivery = 'notify' | 'message' | 'not-sent';
+
+export type SubscriptionKind = 'Catalog' | 'Alarm' | 'MobilePosition';
+
+export interface SubscriptionSummary {
+  kind: SubscriptionKind;
+  callId: string;
+  /** Unix ms. */
+  expiresAt: number;
+}
+
+export interface PresetEntry {
+  presetId: number;
+  name: string;
+}
+
 export interface GbDeviceOptions {
   device: DeviceConfig;
   platform: PlatformConfig;
@@ -37,6 +71,18 @@ export interface GbDeviceOptions {
   recordQuery?: RecordQuery;
   /** Delay between the 200 to a query and its answer MESSAGE (default 60 ms; WVP must be waiting, notes §8.1). */
   answerDelayMs?: number;
+  /** PresetQuery answer; bounded by the device (presetTimeoutMs, default 3000 ms, WVP waits 4 s). */
+  presetQuery?: (channelId: string) => Promise<PresetEntry[]>;
+  /** RecordCmd Record/StopRecord; a rejection (or no answer within recordCommandTimeoutMs) answers Result ERROR. */
+  recordCommand?: (channelId: string, action: 'start' | 'stop') => Promise<void>;
+  /** DeviceStatus `Record`: whether a channel is recording now (default: as the last RecordCmd left it). */
+  recording?: (channelId: string) => boolean;
+  /** Default true: a channel going online→offline raises DeviceAlarm {priority 1, method 2, type 1}. */
+  videoLossAlarm?: boolean;
+  /** Bound on presetQuery (default 3000 ms). */
+  presetTimeoutMs?: number;
+  /** Bound on recordCommand before the Response goes out (default 800 ms; WVP waits 1 s, notes §8.6). */
+  recordCommandTimeoutMs?: number;
   /** Registration timings (tests shorten them). */
   registration?: { requestTimeoutMs?: number; backoffMinMs?: number; backoffMaxMs?: number };
 }
@@ -46,7 +92,9 @@ const ALLOWED = 'INVITE, ACK, BYE, CANCEL, INFO, MESSAGE, OPTIONS, SUBSCRIBE, NO
 /**
  * Events: 'registering' | 'registered' | 'failed'(reason, status?) | 'unregistered'
  * | 'control'(DeviceControlEvent) | 'invite'(StreamRequest) | 'ack'(callId) | 'bye'(callId, by)
- * | 'cancel'(callId) | 'playback-control'(callId, MansRtspCommand) | 'query'(cmdType, sn).
+ * | 'cancel'(callId) | 'playback-control'(callId, MansRtspCommand) | 'query'(cmdType, sn)
+ * | 'alarm'(DeviceAlarm, AlarmDelivery) | 'alarm-reset'(channelId) | 'guard'(deviceId, 'set'|'reset')
+ * | 'subscription'(SubscriptionKind, 'start'|'refresh'|'end').
  */
 export class GbDevice extends EventEmitter {
   private readonly opts: GbDeviceOptions;
@@ -173,6 +221,21 @@ export class GbDevice extends EventEmitter {
 
   channels(): ChannelDescriptor[] {
     return [...this.channelMap.values()].map((c) => ({ ...c }));
+  }
+
+  /** Sends an alarm: NOTIFY to Alarm subscribers, else a MESSAGE `<Notify>` CmdType Alarm (GB28181-2016 §9.4). */
+  async raiseAlarm(alarm: DeviceAlarm): Promise<AlarmDelivery> {
+    void alarm;
+    return 'not-sent';
+  }
+
+  alarmStatus(channelId: string): { alarmed: boolean; guarded: boolean } {
+    void channelId;
+    return { alarmed: false, guarded: false };
+  }
+
+  subscriptions(): SubscriptionSummary[] {
+    return [];
   }
 
   setStreamHandler(h: StreamHandler): void {
