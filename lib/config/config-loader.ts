@@ -13,6 +13,7 @@ import { ConfigError } from '../errors';
 import { DEFAULTS, GatewayConfig, LocalConfig, PlatformConfig, RecordMode, RtspTransport, SourceConfig, SourceOnvifConfig, SourceRecordConfig, XmlCharset } from './gateway-config';
 import { GB_ID_PATTERN, channelIdFor } from './gb-id';
 import { splitRtspCredentials } from '../rtsp-url';
+import { RecordNamePattern } from '../record/record-name-pattern';
 
 export type ConfigShape = 'gateway' | 'seed' | 'legacy-python';
 
@@ -189,7 +190,11 @@ function readRecordSettings(s: JsonObject, where: string, r: Reader): SourceReco
   const maxAgeDays = r.number(o, 'max_age_days', w, 0.001, 36500);
   const maxSizeMb = r.number(o, 'max_size_mb', w, 1, 1e9);
   const pattern = r.string(o, 'pattern', w) ?? d.pattern;
-  if (!/\{[^}]*(HH|mm|ss)[^}]*\}/.test(pattern) || !/\{[^}]*(YYYY|MM|DD)[^}]*\}/.test(pattern)) r.problems.push(`${w}pattern: "${pattern}" must hold the date and time fields, e.g. {YYYY-MM-DD}/{HH-mm-ss}`);
+  try {
+    new RecordNamePattern(pattern);
+  } catch (e) {
+    r.problems.push(`${w}pattern: ${(e as Error).message} (e.g. {YYYY-MM-DD}/{HH-mm-ss})`);
+  }
   return {
     mode: r.oneOf(o, 'mode', w, RECORD_MODES, (x) => x.toLowerCase()) ?? d.mode,
     segmentSeconds: r.integer(o, 'segment_seconds', w, 10, 86400) ?? d.segmentSeconds,
