@@ -5,3 +5,4 @@ export { PtzRequest, PtzMotion, PtzStop, LensMotion, PresetAction, HomeAction, G
 export { PresetEntry, PresetMap, presetNameFor, isPresetId, MIN_PRESET_ID, MAX_PRESET_ID } from './preset-map';
 export { velocityFor, focusSpeedFor, PtzVelocity } from './ptz-velocity';
 export { OnvifError, OnvifErrorCode, classifyOnvifFailure } from './onvif-error';
+export { ChannelPtz, ChannelPtzOptions, ChannelPtzState, ChannelPtzStatus, ChannelPreset, channelPtzOptionsFor, channelPtzStatusText } from './channel-ptz';
