@@ -43,7 +43,13 @@ export class ChannelDirectory {
     for (const source of sources) {
       if (!source.enabled) continue;
       // Optimistic ON until a probe or the ingest says otherwise: WVP lists OFF channels as unplayable.
-      this.entries.set(source.channelId, { source, descriptor: { id: source.channelId, name: source.name, online: true, ptzType: 3 } });
+      const descriptor: ChannelDescriptor = { id: source.channelId, name: source.name, online: true, ptzType: 3 };
+      // A fixed position (WGS-84) goes into the catalog item and MobilePosition; both or neither.
+      if (source.longitude !== undefined && source.latitude !== undefined) {
+        descriptor.longitude = source.longitude;
+        descriptor.latitude = source.latitude;
+      }
+      this.entries.set(source.channelId, { source, descriptor });
     }
   }
 
@@ -74,6 +80,25 @@ export class ChannelDirectory {
     entry.descriptor = { ...entry.descriptor, online };
     this.logger.info(`channel ${channelId} ${online ? 'online' : `offline${reason ? `: ${reason}` : ''}`}`, { channelId });
     return [{ ...entry.descriptor }];
+  }
+
+  /**
+   * Records a feed's state as the media service reports it. Only a feed that is online, or offline for a
+   * reason, says something about the camera: `connecting` is a retry in progress, and `offline` with reason
+   * `stopped` is a feed closed for lack of viewers — neither may take a channel OFF (nor raise video loss).
+   */
+  applyFeedState(key: string, state: string, reason?: string): ChannelDescriptor[] {
+    if (state === 'online') return this.setSourceState(key, true, reason);
+    if (state === 'offline' && reason !== 'stopped') return this.setSourceState(key, false, reason);
+    return [];
+  }
+
+  /** Sets a channel's Info.PTZType (1 PTZ, 3 fixed); returns the descriptor when it changed. */
+  setPtzType(channelId: string, ptzType: number): ChannelDescriptor | undefined {
+    const entry = this.entries.get(channelId);
+    if (!entry || entry.descriptor.ptzType === ptzType) return undefined;
+    entry.descriptor = { ...entry.descriptor, ptzType };
+    return { ...entry.descriptor };
   }
 
   /** Probes every camera once; returns the descriptors that changed. A failed probe marks the channel offline. */

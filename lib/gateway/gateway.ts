@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { GatewayConfig } from '../config/gateway-config';
-import { GbDevice } from '../device/gb-device';
+import { DeviceAlarm, DeviceControlEvent, GbDevice } from '../device/gb-device';
 import { Logger, silentLogger } from '../logger';
 import { MediaService } from '../media/media-service';
 import { FfProbe } from '../media/ff-probe';
@@ -17,11 +17,14 @@ import { applyPlaybackControl } from '../record/playback-request';
 import { MansRtspCommand } from '../device/mansrtsp-command';
 import { resolveAnnouncedAddresses } from '../net/route-address';
 import { ChannelDirectory } from './channel-directory';
+import { ChannelPtzRouter, ChannelPtzRouterOptions } from './channel-ptz-router';
 
 export interface GatewayOptions {
   logger?: Logger;
   /** Probe each camera at start (ffprobe) so the catalog carries codec and status. Default true. */
   probeOnStart?: boolean;
+  /** ONVIF bounds for every camera (tests shorten them); defaults from the camera's `onvif` config. */
+  ptzOverrides?: ChannelPtzRouterOptions['overrides'];
 }
 
 export class Gateway extends EventEmitter {
@@ -35,6 +38,9 @@ export class Gateway extends EventEmitter {
   private readonly recordings = new Map<string, ChannelRecording>();
   /** Playback/Download readers by call, so MANSRTSP INFO reaches them. */
   private readonly playbacks = new Map<string, PlaybackSource>();
+  /** ONVIF PTZ per camera (issue #8): DeviceControl, PresetQuery, catalog PTZType. */
+  private ptz?: ChannelPtzRouter;
+  private readonly ptzOverrides: GatewayOptions['ptzOverrides'];
 
   constructor(config: GatewayConfig, options: GatewayOptions = {}) {
     super();
@@ -48,6 +54,7 @@ export class Gateway extends EventEmitter {
         return new FfProbe({ ffprobe, rtspTransport }).probe(url);
       },
     });
+    this.ptzOverrides = options.ptzOverrides;
   }
 
   get gbDevice(): GbDevice | undefined {
@@ -75,6 +82,17 @@ export class Gateway extends EventEmitter {
       rec.start();
     }
 
+    const ptz = new ChannelPtzRouter(this.config.sources, {
+      deviceId: this.config.device.id,
+      logger: this.logger,
+      overrides: this.ptzOverrides,
+      onPtzType: (channelId, ptzType) => {
+        const changed = this.directory.setPtzType(channelId, ptzType);
+        if (changed) this.device?.upsertChannel(changed);
+      },
+    });
+    this.ptz = ptz;
+
     this.media = new MediaService({
       localIp: local.mediaIp,
       openRecording: (request) => {
@@ -98,6 +116,7 @@ export class Gateway extends EventEmitter {
       logger: this.logger,
       streamHandler: this.media,
       recordQuery: channelsRecordQuery(this.recordings, this.config.platform.timeZone),
+      presetQuery: (channelId) => ptz.presets(channelId),
     });
     this.device.setChannels(this.directory.descriptors());
 
@@ -106,14 +125,21 @@ export class Gateway extends EventEmitter {
       device.endSession(callId, reason).catch((e: unknown) => this.logger.warn(`BYE for ${callId} failed: ${(e as Error).message}`, { callId }));
     });
     this.media.on('source-state', (key: string, state: string, reason?: string) => {
-      const changed = this.directory.setSourceState(key, state === 'online', reason);
+      // An online→offline upsert makes GbDevice send Catalog OFF and the video-loss alarm (issue #8).
+      const changed = this.directory.applyFeedState(key, state, reason);
       for (const ch of changed) device.upsertChannel(ch);
       this.emit('source-state', key, state, reason);
     });
     for (const ev of ['registering', 'registered', 'failed', 'unregistered'] as const) {
       device.on(ev, (...args: unknown[]) => this.emit(ev, ...args));
     }
-    device.on('control', (event: unknown) => this.emit('control', event));
+    device.on('control', (event: DeviceControlEvent) => {
+      this.emit('control', event);
+      void ptz.handleControl(event);
+    });
+    device.on('alarm', (alarm: DeviceAlarm, how: string) => {
+      this.logger.info(`alarm ${alarm.method}/${alarm.type ?? '-'} on ${alarm.channelId}: ${how}`, { channelId: alarm.channelId, description: alarm.description });
+    });
     device.on('playback-control', (callId: string, cmd: MansRtspCommand) => {
       const source = this.playbacks.get(callId);
       if (source) applyPlaybackControl(source, cmd);
@@ -125,6 +151,8 @@ export class Gateway extends EventEmitter {
     });
 
     await device.start();
+    // ONVIF connects in the background; PTZType updates reach the catalog through onPtzType.
+    ptz.start();
     if (this.probeOnStart) {
       // In the background: registration never waits for a slow or absent camera.
       void this.directory.probeAll().then((updated) => {
@@ -140,6 +168,9 @@ export class Gateway extends EventEmitter {
     this.media = undefined;
     await device?.stop().catch((e: unknown) => this.logger.warn(`device stop: ${(e as Error).message}`));
     await media?.close().catch((e: unknown) => this.logger.warn(`media stop: ${(e as Error).message}`));
+    const ptz = this.ptz;
+    this.ptz = undefined;
+    await ptz?.close();
     await Promise.all([...this.recordings.values()].map((r) => r.stop().catch(() => undefined)));
     this.recordings.clear();
     this.playbacks.clear();
