@@ -26,6 +26,20 @@ export interface RecordingSource extends MediaSessionSource {
   once(event: 'end', listener: (reason: string) => void): unknown;
 }
 
+/**
+ * A reference-counted hold on a channel's shared camera pull (the CameraFeedPool entry live
+ * sessions use), for consumers other than a session: the gateway's recorder. Structurally
+ * lib/record's FeedLease, so the camera sees one RTSP connection for live view and recorder.
+ */
+export interface CameraFeedLease {
+  /** Starts (or joins) the camera pull; undefined when the channel has no camera or the service is closed. Idempotent while held. */
+  acquire(): CameraFeed | undefined;
+  /** Gives the hold back (no-op when not held); the pool stops the pull keepWarmMs after its last holder. */
+  release(): void;
+  /** Whether this lease holds the feed now. */
+  readonly held: boolean;
+}
+
 export interface MediaServiceOptions {
   /** Address announced in the SDP answer's c= line. */
   localIp: string;
@@ -54,6 +68,12 @@ export interface MediaServiceOptions {
   backoffMaxMs?: number;
   ffmpegPath?: string;
   resolveSource: (channelId: string, streamNumber: number) => MediaSourceSpec | undefined;
+  /**
+   * A camera pool shared with others (the Node-RED nodes' recorders lease feeds from it, so a
+   * camera is pulled once for live view and recording). The service uses its feeds but never
+   * closes it; without it the service owns a pool built from the options above.
+   */
+  feedPool?: CameraFeedPool;
   /**
    * Playback/Download INVITEs: opens the recording for the request's channel and t= range
    * (undefined = nothing recorded → 404). Without this hook such INVITEs get 488.
@@ -84,7 +104,7 @@ export class MediaService extends EventEmitter<MediaServiceEvents> implements St
     super();
     this.logger = options.logger ?? silentLogger;
     this.ports = new MediaPortRange(options.portRange[0], options.portRange[1], options.bindIp ?? '0.0.0.0');
-    this.pool = new CameraFeedPool({
+    this.pool = options.feedPool ?? new CameraFeedPool({
       ffmpeg: () => this.ffmpeg(),
       logger: this.logger,
       gopCache: options.gopCache,
@@ -94,9 +114,12 @@ export class MediaService extends EventEmitter<MediaServiceEvents> implements St
       backoffMinMs: options.backoffMinMs,
       backoffMaxMs: options.backoffMaxMs,
     });
-    this.pool.on('source-state', (key, state, reason) => this.onSourceState(key, state, reason));
-    this.pool.on('stats', (s) => this.emit('stats', s));
+    this.pool.on('source-state', this.onPoolState);
+    this.pool.on('stats', this.onPoolStats);
   }
+
+  private readonly onPoolState = (key: string, state: SourceState, reason: string | undefined): void => this.onSourceState(key, state, reason);
+  private readonly onPoolStats = (s: SourceStats): void => { this.emit('stats', s); };
 
   /** The ffmpeg binary in use (located on first need). */
   ffmpeg(): FfBinary {
@@ -110,6 +133,35 @@ export class MediaService extends EventEmitter<MediaServiceEvents> implements St
     if (!spec) return false;
     this.pool.keepWarm(spec);
     return true;
+  }
+
+  /**
+   * A lease on a channel's shared camera pull for a non-session consumer (the recorder). Each
+   * lease holds at most one reference; the pull is resolved at acquire() so a changed source is
+   * followed, and survives sessions coming and going.
+   */
+  feedLease(channelId: string, streamNumber = 0): CameraFeedLease {
+    let key: string | undefined;
+    let feed: CameraFeed | undefined;
+    return {
+      acquire: (): CameraFeed | undefined => {
+        if (feed) return feed;
+        if (this.closed) return undefined;
+        const spec = this.options.resolveSource(channelId, streamNumber);
+        if (!spec) return undefined;
+        key = spec.key;
+        feed = this.pool.acquire(spec);
+        return feed;
+      },
+      release: (): void => {
+        if (!feed || key === undefined) return;
+        feed = undefined;
+        this.pool.release(key);
+      },
+      get held(): boolean {
+        return feed !== undefined;
+      },
+    };
   }
 
   /** The shared feed of a source key (for status and tests). */
@@ -236,7 +288,10 @@ export class MediaService extends EventEmitter<MediaServiceEvents> implements St
     for (const callId of [...this.sessions.keys()]) this.stop(callId, 'media service closing');
     for (const t of this.offlineTimers.values()) clearTimeout(t);
     this.offlineTimers.clear();
-    this.pool.close();
+    this.pool.off('source-state', this.onPoolState);
+    this.pool.off('stats', this.onPoolStats);
+    // A shared pool outlives this service (its other users keep their feeds).
+    if (!this.options.feedPool) this.pool.close();
     await new Promise((r) => setImmediate(r));
   }
 
