@@ -9,7 +9,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import { LocalConfig } from '../lib/config/gateway-config';
 import { DeviceControlEvent, GbDevice } from '../lib/device/gb-device';
 import { resolveAnnouncedAddresses } from '../lib/net/route-address';
-import { ChannelMessage, isRecord, readChannelMessage, RegistrationMessage, StreamRequestMessage } from '../lib/node-glue/flow-messages';
+import { ChannelMessage, isRecord, PlaybackControlMessage, readChannelMessage, readPlaybackCommand, RegistrationMessage, StreamRequestMessage } from '../lib/node-glue/flow-messages';
 import { FlowStreamBridge } from '../lib/node-glue/flow-stream-bridge';
 import { DeviceNodeApi, isRegisterNodeApi, isSourceNodeApi, RegisterNodeApi } from '../lib/node-glue/node-contracts';
 import { nodeLogger } from '../lib/node-glue/node-logger';
@@ -61,6 +61,21 @@ export = function register(RED: NodeAPI): void {
       updateStatus();
     };
     node.mediaEndpoint = () => media;
+    node.mediaStatus = async (callId, notifyType = 121) => {
+      if (!device) throw new Error('the device is not running');
+      await device.sendMediaStatus(callId, notifyType);
+    };
+    /** The rtsp-source of a channel (recordings): the one whose channel messages came here, else found by channel ID. */
+    const sourceNode = (channelId: string) => {
+      let id = sourceOf.get(channelId);
+      if (!id) {
+        RED.nodes.eachNode((n) => {
+          if (!id && n.type === 'rtsp-source' && (n as unknown as Record<string, unknown>).channelId === channelId) id = n.id;
+        });
+      }
+      const found: unknown = id ? RED.nodes.getNode(id) : null;
+      return isSourceNodeApi(found) ? found : undefined;
+    };
     const closingWatchers = new Set<(callId: string, reason: string) => void>();
     node.watchClosing = (listener) => {
       closingWatchers.add(listener);
@@ -146,6 +161,13 @@ export = function register(RED: NodeAPI): void {
         // Above the bridge's own bounds, so the bridge's clearer reason reaches the platform.
         inviteTimeoutMs: claimTimeoutMs + 10000,
         catalogBatchSize: Number(def.catalogBatchSize) || undefined,
+        // RecordInfo and RecordCmd from the archives and recorders of the wired rtsp-sources (issue #7).
+        recordQuery: (channelId, startMs, endMs) => sourceNode(channelId)?.recordQuery?.(startMs, endMs, reg.platform.timeZone) ?? Promise.resolve([]),
+        recordCommand: (channelId, action) => {
+          const source = sourceNode(channelId);
+          if (!source?.recordCommand) return Promise.reject(new Error(`no rtsp-source for channel ${channelId}`));
+          return source.recordCommand(action);
+        },
       });
       device.on('registering', announceRegistration);
       device.on('registered', () => {
@@ -158,7 +180,13 @@ export = function register(RED: NodeAPI): void {
       });
       device.on('unregistered', announceRegistration);
       device.on('control', (ev: DeviceControlEvent) => sendEvent({ topic: 'control', payload: ev }));
-      device.on('playback-control', (callId: string, cmd: unknown) => sendEvent({ topic: 'playback-control', payload: { callId, command: cmd } }));
+      // MANSRTSP of a Playback/Download dialog goes to the senders (output 1): the one serving the call applies it.
+      device.on('playback-control', (callId: string, cmd: unknown) => {
+        const command = readPlaybackCommand(cmd);
+        if (!command || closing) return;
+        const m: PlaybackControlMessage = { event: 'playback-control', callId, deviceNodeId: node.id, channelId: bridge?.channelOf(callId) ?? '', command };
+        node.send([{ topic: 'playback-control', payload: m }, null]);
+      });
     })();
     // WVP reads the catalog right after a registration: register once the cameras wired straight into
     // this node have reported (probed online or offline), or after a bound, so the first catalog is complete.

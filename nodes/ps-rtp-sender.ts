@@ -11,6 +11,9 @@ import { MediaService } from '../lib/media/media-service';
 import { SourceStats } from '../lib/media/media-source';
 import { TranscodeOptions } from '../lib/media/rtsp-ingest';
 import { InviteMessage, readStreamRequestMessage, SessionEventMessage } from '../lib/node-glue/flow-messages';
+import { joinSharedFeedPool } from '../lib/node-glue/shared-feed-pool';
+import { PlaybackSource } from '../lib/record/playback-source';
+import { applyPlaybackControl } from '../lib/record/playback-request';
 import { DeviceNodeApi, isDeviceNodeApi, isSourceNodeApi } from '../lib/node-glue/node-contracts';
 import { nodeLogger } from '../lib/node-glue/node-logger';
 import { localText } from '../lib/node-glue/localised-text';
@@ -58,6 +61,10 @@ export = function register(RED: NodeAPI): void {
     const channelSource = new Map<string, string>();
     const latestStats = new Map<string, SourceStats>();
     let closing = false;
+    // Cameras are pulled from the runtime's shared pool, so an rtsp-source's recorder uses the same RTSP pull.
+    const feedPool = joinSharedFeedPool(RED.events, { gopCache, keepWarmMs: Number.isFinite(keepWarmS) ? Math.max(0, keepWarmS) * 1000 : 15000, ...(transcode ? { transcode } : {}) }, logger);
+    /** Playback/Download readers by call, so MANSRTSP (playback-control messages) reaches them. */
+    const playbacks = new Map<string, PlaybackSource>();
 
     const emit = (topic: string, payload: unknown) => {
       if (!closing) node.send({ topic, payload });
@@ -135,6 +142,24 @@ export = function register(RED: NodeAPI): void {
         // Below the device's answer bound (bridge 9 s): an unreachable camera is answered 480, not a timeout.
         prepareWaitMs: 6000,
         resolveSource: (channelId, streamNumber) => sourceNodeFor(channelId)?.mediaSource(streamNumber, transcode),
+        feedPool: feedPool.pool,
+        // Playback/Download from the archive of the channel's rtsp-source (undefined → 404).
+        openRecording: (request) => {
+          const reader = sourceNodeFor(request.channelId)?.openPlayback?.(request);
+          if (!reader) return undefined;
+          playbacks.set(request.callId, reader);
+          reader.once('end', () => {
+            if (playbacks.get(request.callId) === reader) playbacks.delete(request.callId);
+          });
+          return reader;
+        },
+      });
+      // End of the range: the device tells the platform (MediaStatus 121, GB28181-2016 §9.7.3); the platform BYEs.
+      svc.on('playback-ended', (callId) => {
+        const call = calls.get(callId);
+        const device = call ? deviceNode(call.deviceNodeId) : undefined;
+        if (!device?.mediaStatus) return;
+        device.mediaStatus(callId, 121).catch((e: unknown) => logger.warn(`MediaStatus for ${callId} failed: ${(e as Error).message}`, { callId }));
       });
       svc.on('session-ended', (callId, reason) => {
         const call = calls.get(callId);
@@ -210,7 +235,11 @@ export = function register(RED: NodeAPI): void {
       }
       const call = calls.get(m.callId);
       const svc = services.get(m.deviceNodeId);
-      if (m.event === 'ack') {
+      if (m.event === 'playback-control') {
+        // Every sender wired to the device gets it: the one serving the call acts.
+        const reader = call ? playbacks.get(m.callId) : undefined;
+        if (reader) applyPlaybackControl(reader, m.command);
+      } else if (m.event === 'ack') {
         if (call && svc) {
           svc.start(m.callId);
           sessionEvent({ event: 'started', callId: m.callId, channelId: call.channelId, deviceNodeId: m.deviceNodeId });
@@ -250,10 +279,12 @@ export = function register(RED: NodeAPI): void {
       calls.clear();
       const all = [...services.values()];
       services.clear();
+      playbacks.clear();
       const bound = new Promise<void>((r) => setTimeout(r, 3000).unref());
       void Promise.race([Promise.all(ending), bound])
         .then(() => Promise.all(all.map((s) => s.close().catch((e: unknown) => node.warn(`media close: ${(e as Error).message}`)))))
         .then(() => {
+        feedPool.leave();
         node.status({});
         done();
       });

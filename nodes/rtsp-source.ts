@@ -14,6 +14,11 @@ import { nodeLogger } from '../lib/node-glue/node-logger';
 import { localText } from '../lib/node-glue/localised-text';
 import { readSourceSettings, shortStatus } from '../lib/node-glue/node-settings';
 import { maskRtspUrl, splitRtspCredentials, withRtspCredentials } from '../lib/rtsp-url';
+import { DEFAULTS } from '../lib/config/gateway-config';
+import { SourceRecording } from '../lib/node-glue/source-recording';
+import { readSourceRecordingSettings, wiredPlatformTimeZone } from '../lib/node-glue/source-recording-settings';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 interface RtspSourceCredentials {
   username?: string;
@@ -93,6 +98,46 @@ export = function register(RED: NodeAPI): void {
     };
     node.channelMessage = () => last;
 
+    // ---- recordings (issue #7): archive folders and recorder; set up below, started after the first probe kick ----
+    let recording: SourceRecording | undefined;
+    let recordingProblem: string | undefined;
+    const recordingSuffix = () => (recording?.isRecording() ? ` · ${tr('recording', 'recording')}` : recordingProblem ? ` · ${tr('recordingError', 'recording error')}` : '');
+    let onlineText: string | undefined;
+    const showOnline = () => {
+      if (!closed && onlineText !== undefined && last?.online) node.status({ fill: 'green', shape: 'dot', text: shortStatus(onlineText + recordingSuffix()) });
+    };
+    node.recordQuery = (startMs, endMs, timeZone) => (recording ? recording.recordQuery(startMs, endMs, timeZone) : Promise.resolve([]));
+    node.openPlayback = (request) => (recording?.hasArchive() ? recording.openPlayback(request) : undefined);
+    node.recordCommand = (action) => (recording ? recording.recordCommand(action) : Promise.reject(new GatewayError('RECORD_NO_RECORDER', `channel ${settings.channelId} has no recorder${recordingProblem ? ` (${recordingProblem})` : ''}`, { channelId: settings.channelId })));
+    node.isRecording = () => recording?.isRecording() ?? false;
+    if (!settings.problems.length) {
+      const userDir = (RED.settings as unknown as { userDir?: string }).userDir || path.join(os.homedir(), '.node-red');
+      const rs = readSourceRecordingSettings(def, userDir);
+      if (rs.problems.length) {
+        recordingProblem = rs.problems[0];
+        node.error(`recordings disabled, invalid settings: ${rs.problems.join('; ')}`);
+      } else if (rs.dirs.length) {
+        const defs: Record<string, unknown>[] = [];
+        RED.nodes.eachNode((n) => defs.push(n as unknown as Record<string, unknown>));
+        try {
+          recording = new SourceRecording({
+            channelId: settings.channelId,
+            name: settings.name,
+            settings: rs,
+            timeZone: wiredPlatformTimeZone((def as { wires?: unknown }).wires, defs, DEFAULTS.timeZone),
+            runtimeKey: RED.events,
+            // The recorder writes H.264/H.265: another camera codec is pulled transcoded (as a sender would).
+            mediaSpec: (transcode) => node.mediaSource(0, transcode ?? (last?.video && !/^H26[45]$/.test(last.video.codec) ? { video: true } : undefined)),
+            logger,
+          });
+          recording.on('recording', showOnline);
+        } catch (e) {
+          recordingProblem = (e as Error).message;
+          node.error(`recordings disabled: ${recordingProblem}`);
+        }
+      }
+    }
+
     if (settings.problems.length) {
       node.status({ fill: 'red', shape: 'ring', text: shortStatus(settings.problems[0]) });
       node.error(`invalid configuration: ${settings.problems.join('; ')}`);
@@ -131,7 +176,8 @@ export = function register(RED: NodeAPI): void {
           const ffprobe = locateFfTool('ffprobe', { logger });
           const result = await new FfProbe({ ffprobe, rtspTransport: settings.rtspTransport, timeoutMs: probeTimeoutMs }).probe(withCreds(settings.url));
           msg = { ...baseMessage(), online: true, ...(result.video ? { video: result.video } : {}), hasAudio: result.hasAudio, ...(result.audioCodec ? { audioCodec: result.audioCodec } : {}) };
-          if (!closed) node.status({ fill: 'green', shape: 'dot', text: shortStatus(describeProbe(result)) });
+          onlineText = describeProbe(result);
+          if (!closed) node.status({ fill: 'green', shape: 'dot', text: shortStatus(onlineText + recordingSuffix()) });
         } catch (e) {
           const code = e instanceof GatewayError ? e.code : '';
           const reason = (e as Error).message;
@@ -179,7 +225,7 @@ export = function register(RED: NodeAPI): void {
       if (retryTimer) clearTimeout(retryTimer);
       retryTimer = undefined;
       // ffprobe exits by its own timeout: wait for it so no process outlives the node.
-      const inFlight = probing ?? Promise.resolve();
+      const inFlight = Promise.all([probing ?? Promise.resolve(), recording?.stop().catch((e: unknown) => node.warn(`recordings: ${(e as Error).message}`))]);
       const bound = new Promise((r) => setTimeout(r, probeTimeoutMs + 3000).unref());
       void Promise.race([inFlight.catch(() => undefined), bound]).then(() => {
         node.status({});
@@ -197,6 +243,8 @@ export = function register(RED: NodeAPI): void {
         afterFlowsStart.delete(kick);
         clearTimeout(fallback);
         void probe(true);
+        // After every sender joined the shared feed pool (their transcode option), never before the probe.
+        recording?.start();
       };
       const fallback = setTimeout(kick, 1500);
       afterFlowsStart.add(kick);

@@ -53,7 +53,27 @@ export interface ByeMessage {
   reason: string;
 }
 
-export type StreamRequestMessage = InviteMessage | AckMessage | ByeMessage;
+/**
+ * MANSRTSP INFO of a Playback/Download dialog (GB28181-2016 Annex B; PAUSE, PLAY with Range/Scale,
+ * TEARDOWN), already answered by the device: the sender serving the call applies it to its reader.
+ */
+export interface PlaybackControlMessage {
+  event: 'playback-control';
+  callId: string;
+  deviceNodeId: string;
+  channelId: string;
+  command: PlaybackCommand;
+}
+
+/** MansRtspCommand as plain data (lib/device/mansrtsp-command.ts). */
+export interface PlaybackCommand {
+  method: 'PLAY' | 'PAUSE' | 'TEARDOWN';
+  /** Range npt=from-[to], seconds from the start of the requested range; 'now' = where it is. */
+  range?: { from: 'now' | number; to?: number };
+  scale?: number;
+}
+
+export type StreamRequestMessage = InviteMessage | AckMessage | ByeMessage | PlaybackControlMessage;
 
 /** gb28181-device output 2, topic `registration`. */
 export interface RegistrationMessage {
@@ -150,7 +170,27 @@ export function readStreamRequestMessage(payload: unknown): StreamRequestMessage
       return { event: 'ack', callId, deviceNodeId, channelId };
     case 'bye':
       return { event: 'bye', callId, deviceNodeId, channelId, reason: str(payload.reason) ?? 'bye' };
+    case 'playback-control': {
+      const command = readPlaybackCommand(payload.command);
+      return command ? { event: 'playback-control', callId, deviceNodeId, channelId, command } : undefined;
+    }
     default:
       return undefined;
   }
+}
+
+/** A PlaybackCommand from an untyped value; undefined when it is not one. */
+export function readPlaybackCommand(v: unknown): PlaybackCommand | undefined {
+  if (!isRecord(v)) return undefined;
+  const method = str(v.method);
+  if (method !== 'PLAY' && method !== 'PAUSE' && method !== 'TEARDOWN') return undefined;
+  const r = isRecord(v.range) ? v.range : undefined;
+  const from = r ? (r.from === 'now' ? 'now' : num(r.from)) : undefined;
+  const to = r ? num(r.to) : undefined;
+  const scale = num(v.scale);
+  return {
+    method,
+    ...(from !== undefined ? { range: { from, ...(to !== undefined ? { to } : {}) } } : {}),
+    ...(scale !== undefined ? { scale } : {}),
+  };
 }

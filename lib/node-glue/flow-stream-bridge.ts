@@ -129,6 +129,11 @@ export class FlowStreamBridge implements StreamHandler {
     if (channelId !== undefined) this.o.send({ event: 'bye', callId, deviceNodeId: this.o.deviceNodeId, channelId, reason });
   }
 
+  /** The channel of an answered call (undefined when not live). */
+  channelOf(callId: string): string | undefined {
+    return this.live.get(callId);
+  }
+
   liveCount(): number {
     return this.live.size;
   }

@@ -5,6 +5,9 @@
 import { MediaSourceSpec } from '../media/media-source';
 import { TranscodeOptions } from '../media/rtsp-ingest';
 import { ProbeResult } from '../media/ff-probe';
+import { RecordItem } from '../manscdp/record-info-response';
+import { PlaybackSource } from '../record/playback-source';
+import { StreamRequest } from '../session/stream-contract';
 import { ChannelMessage, InviteAnswer } from './flow-messages';
 import { RegisterSettings } from './node-settings';
 
@@ -27,6 +30,11 @@ export interface DeviceNodeApi {
   /** Address announced in SDP and the local media port range (from the wvp-register). */
   mediaEndpoint(): { localIp: string; portRange: [number, number] } | undefined;
   /**
+   * MediaStatus (NotifyType 121: end of a Playback/Download range, GB28181-2016 §9.7.3) in the
+   * INVITE's dialog. Optional so older device nodes still match the interface.
+   */
+  mediaStatus?(callId: string, notifyType?: number): Promise<void>;
+  /**
    * Called for each answered call when the device node closes (redeploy): no bye message can
    * travel then, and the sender must not keep streaming. Returns the unsubscribe function.
    */
@@ -39,6 +47,15 @@ export interface SourceNodeApi {
   mediaSource(streamNumber: number, transcode?: TranscodeOptions): MediaSourceSpec | undefined;
   /** The last channel message this node sent. */
   channelMessage(): ChannelMessage | undefined;
+  // ---- recordings (issue #7): present on every rtsp-source; they answer "nothing" without a folder ----
+  /** RecordInfo items of this channel between two instants (Unix ms), times written in `timeZone`. */
+  recordQuery?(startMs: number, endMs: number, timeZone: string): Promise<RecordItem[]>;
+  /** A reader for a Playback/Download INVITE; undefined when the node has no archive; GatewayError (sipStatus 400/404) otherwise. */
+  openPlayback?(request: StreamRequest): PlaybackSource | undefined;
+  /** RecordCmd Record/StopRecord; rejects when the channel has no recorder. */
+  recordCommand?(action: 'start' | 'stop'): Promise<void>;
+  /** True while the recorder writes segments. */
+  isRecording?(): boolean;
 }
 
 export function isDeviceNodeApi(n: unknown): n is DeviceNodeApi {
