@@ -119,7 +119,8 @@ export class ChannelPtzRouter {
     const text = s.state === 'failed' ? `failed: ${s.reason ?? 'unknown'}` : s.state;
     if (text !== entry.lastStatus && s.state !== 'connecting') {
       const context = { channel: channelId, camera: entry.name };
-      if (s.state === 'failed') this.logger.warn(`PTZ unavailable, listed as fixed until the camera answers: ${s.reason ?? 'unknown'}`, context);
+      // The failure itself was warned by OnvifCamera; this line says what it means for the channel.
+      if (s.state === 'failed') this.logger.info(`PTZ unavailable, listed as fixed until the camera answers: ${s.reason ?? 'unknown'}`, context);
       else this.logger.info(s.state === 'ptz' ? 'PTZ ready (ONVIF)' : 'no ONVIF PTZ: fixed camera', context);
     }
     entry.lastStatus = text;
