@@ -7,12 +7,13 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { LocalConfig } from '../lib/config/gateway-config';
-import { DeviceControlEvent, GbDevice } from '../lib/device/gb-device';
+import { AlarmDelivery, DeviceAlarm, DeviceControlEvent, GbDevice } from '../lib/device/gb-device';
 import { resolveAnnouncedAddresses } from '../lib/net/route-address';
 import { ChannelMessage, isRecord, PlaybackControlMessage, readChannelMessage, readPlaybackCommand, RegistrationMessage, StreamRequestMessage } from '../lib/node-glue/flow-messages';
 import { FlowStreamBridge } from '../lib/node-glue/flow-stream-bridge';
 import { DeviceNodeApi, isRegisterNodeApi, isSourceNodeApi, RegisterNodeApi } from '../lib/node-glue/node-contracts';
 import { nodeLogger } from '../lib/node-glue/node-logger';
+import { AlarmEventMessage, AlarmResetMessage, GuardMessage, readAlarmInput } from '../lib/node-glue/alarm-message';
 import { localText } from '../lib/node-glue/localised-text';
 import { readDeviceSettings, shortStatus } from '../lib/node-glue/node-settings';
 
@@ -168,6 +169,8 @@ export = function register(RED: NodeAPI): void {
           if (!source?.recordCommand) return Promise.reject(new Error(`no rtsp-source for channel ${channelId}`));
           return source.recordCommand(action);
         },
+        // PresetQuery from the camera's own presets over ONVIF (issue #8).
+        presetQuery: (channelId) => sourceNode(channelId)?.presets?.() ?? Promise.resolve([]),
       });
       device.on('registering', announceRegistration);
       device.on('registered', () => {
@@ -180,6 +183,10 @@ export = function register(RED: NodeAPI): void {
       });
       device.on('unregistered', announceRegistration);
       device.on('control', (ev: DeviceControlEvent) => sendEvent({ topic: 'control', payload: ev }));
+      // Alarms (issue #8): what left the device, and the platform's reset and guard commands.
+      device.on('alarm', (alarm: DeviceAlarm, delivery: AlarmDelivery) => sendEvent({ topic: 'alarm', payload: { ...alarm, delivery } satisfies AlarmEventMessage }));
+      device.on('alarm-reset', (channelId: string) => sendEvent({ topic: 'alarm-reset', payload: { deviceId: deviceConfig.id, channelId } satisfies AlarmResetMessage }));
+      device.on('guard', (targetId: string, action: 'set' | 'reset') => sendEvent({ topic: 'guard', payload: { deviceId: deviceConfig.id, targetId, action } satisfies GuardMessage }));
       // MANSRTSP of a Playback/Download dialog goes to the senders (output 1): the one serving the call applies it.
       device.on('playback-control', (callId: string, cmd: unknown) => {
         const command = readPlaybackCommand(cmd);
@@ -261,7 +268,17 @@ export = function register(RED: NodeAPI): void {
           updateStatus();
           return done();
         }
-        if (msg.topic !== 'channel') return done(new Error(`unknown msg.topic "${String(msg.topic)}": expected "channel" (from an rtsp-source) or "remove"`));
+        if (msg.topic === 'alarm') {
+          const d = device;
+          const read = readAlarmInput(payload, deviceConfig.id, (id) => id === deviceConfig.id || d.channels().some((c) => c.id === id));
+          if (!read.ok) return done(new Error(`alarm: ${read.problem}`));
+          d.raiseAlarm(read.alarm).then(
+            (delivery) => done(delivery === 'not-sent' ? new Error(`alarm on ${read.alarm.channelId} not sent: the device is not registered with the platform`) : undefined),
+            (e: unknown) => done(new Error(`alarm: ${(e as Error).message}`)),
+          );
+          return;
+        }
+        if (msg.topic !== 'channel') return done(new Error(`unknown msg.topic "${String(msg.topic)}": expected "channel" (from an rtsp-source), "remove" or "alarm"`));
         const read = readChannelMessage(payload);
         if (!read.ok) return done(new Error(`channel message: ${read.problem}`));
         applyChannel(read.channel);

@@ -13,6 +13,7 @@ import { describeProbe, SourceNodeApi } from '../lib/node-glue/node-contracts';
 import { nodeLogger } from '../lib/node-glue/node-logger';
 import { localText } from '../lib/node-glue/localised-text';
 import { readSourceSettings, shortStatus } from '../lib/node-glue/node-settings';
+import { DEVICE_EVENT_TOPICS, readControlEvent, readSourceOnvifSettings, SourcePtz } from '../lib/node-glue/source-ptz';
 import { maskRtspUrl, splitRtspCredentials, withRtspCredentials } from '../lib/rtsp-url';
 import { DEFAULTS } from '../lib/config/gateway-config';
 import { SourceRecording } from '../lib/node-glue/source-recording';
@@ -23,6 +24,9 @@ import * as path from 'node:path';
 interface RtspSourceCredentials {
   username?: string;
   password?: string;
+  /** ONVIF login when it differs from the RTSP one (issue #8). */
+  onvifUsername?: string;
+  onvifPassword?: string;
 }
 
 type RtspSourceNode = Node<RtspSourceCredentials> & SourceNodeApi;
@@ -104,7 +108,7 @@ export = function register(RED: NodeAPI): void {
     const recordingSuffix = () => (recording?.isRecording() ? ` · ${tr('recording', 'recording')}` : recordingProblem ? ` · ${tr('recordingError', 'recording error')}` : '');
     let onlineText: string | undefined;
     const showOnline = () => {
-      if (!closed && onlineText !== undefined && last?.online) node.status({ fill: 'green', shape: 'dot', text: shortStatus(onlineText + recordingSuffix()) });
+      if (!closed && onlineText !== undefined && last?.online) node.status({ fill: 'green', shape: 'dot', text: shortStatus(onlineText + ptzSuffix() + recordingSuffix()) });
     };
     node.recordQuery = (startMs, endMs, timeZone) => (recording ? recording.recordQuery(startMs, endMs, timeZone) : Promise.resolve([]));
     node.openPlayback = (request) => (recording?.hasArchive() ? recording.openPlayback(request) : undefined);
@@ -138,6 +142,35 @@ export = function register(RED: NodeAPI): void {
       }
     }
 
+    // ---- PTZ over ONVIF (issue #8): lib/node-glue/source-ptz.ts; the note follows the live-video status, never replaces it ----
+    const onvifSettings = readSourceOnvifSettings(def, creds);
+    for (const p of onvifSettings.problems) node.warn(`ONVIF settings: ${p} (PTZ off)`);
+    const ptz = new SourcePtz({
+      channelId: settings.channelId,
+      name: settings.name,
+      url: settings.url,
+      rtspUsername: creds.username,
+      rtspPassword: creds.password,
+      onvif: onvifSettings.onvif,
+      manualPtzType: Number(def.ptzType) || 3,
+      logger,
+    });
+    node.presets = () => ptz.presets();
+    const ptzSuffix = () => {
+      const note = ptz.statusNote();
+      return note ? ` · ${tr(note.key, note.fallback)}` : '';
+    };
+    ptz.on('change', () => {
+      if (closed) return;
+      showOnline();
+      // PTZType is in the catalog: tell the device when ONVIF changed it.
+      if (last && last.ptzType !== ptz.ptzType()) {
+        last = { ...last, ptzType: ptz.ptzType() };
+        node.send({ topic: 'channel', payload: last });
+      }
+    });
+    if (!settings.problems.length) ptz.start();
+
     if (settings.problems.length) {
       node.status({ fill: 'red', shape: 'ring', text: shortStatus(settings.problems[0]) });
       node.error(`invalid configuration: ${settings.problems.join('; ')}`);
@@ -151,7 +184,7 @@ export = function register(RED: NodeAPI): void {
       ...(settings.subUrl ? { subUrl: maskRtspUrl(withCreds(settings.subUrl)) } : {}),
       ...(typeof def.manufacturer === 'string' && def.manufacturer ? { manufacturer: def.manufacturer } : {}),
       ...(typeof def.model === 'string' && def.model ? { model: def.model } : {}),
-      ptzType: Number(def.ptzType) || 3,
+      ptzType: ptz.ptzType(),
     });
 
     const scheduleRetry = () => {
@@ -177,7 +210,7 @@ export = function register(RED: NodeAPI): void {
           const result = await new FfProbe({ ffprobe, rtspTransport: settings.rtspTransport, timeoutMs: probeTimeoutMs }).probe(withCreds(settings.url));
           msg = { ...baseMessage(), online: true, ...(result.video ? { video: result.video } : {}), hasAudio: result.hasAudio, ...(result.audioCodec ? { audioCodec: result.audioCodec } : {}) };
           onlineText = describeProbe(result);
-          if (!closed) node.status({ fill: 'green', shape: 'dot', text: shortStatus(onlineText + recordingSuffix()) });
+          if (!closed) node.status({ fill: 'green', shape: 'dot', text: shortStatus(onlineText + ptzSuffix() + recordingSuffix()) });
         } catch (e) {
           const code = e instanceof GatewayError ? e.code : '';
           const reason = (e as Error).message;
@@ -199,6 +232,15 @@ export = function register(RED: NodeAPI): void {
 
     node.on('input', (msg: NodeMessageInFlow, _send, done) => {
       const payload: unknown = msg.payload;
+      // gb28181-device output 2 wired here: PTZ controls for our channel; its other events are not for us.
+      if (msg.topic === 'control') {
+        const read = readControlEvent(payload);
+        if (read.kind === 'invalid') return done(new Error(`control: ${read.problem}`));
+        if (read.kind === 'other-control') return done();
+        ptz.handleControl(read.event).then(() => done(), (e: unknown) => done(e as Error));
+        return;
+      }
+      if (typeof msg.topic === 'string' && DEVICE_EVENT_TOPICS.includes(msg.topic)) return done();
       const command = typeof msg.topic === 'string' && msg.topic ? msg.topic : typeof payload === 'string' ? payload : isRecord(payload) && typeof payload.command === 'string' ? payload.command : '';
       if (isRecord(payload)) {
         // A health monitor sends one reconnect stream to every source: take only ours.
@@ -225,7 +267,7 @@ export = function register(RED: NodeAPI): void {
       if (retryTimer) clearTimeout(retryTimer);
       retryTimer = undefined;
       // ffprobe exits by its own timeout: wait for it so no process outlives the node.
-      const inFlight = Promise.all([probing ?? Promise.resolve(), recording?.stop().catch((e: unknown) => node.warn(`recordings: ${(e as Error).message}`))]);
+      const inFlight = Promise.all([probing ?? Promise.resolve(), recording?.stop().catch((e: unknown) => node.warn(`recordings: ${(e as Error).message}`)), ptz.close().catch(() => undefined)]);
       const bound = new Promise((r) => setTimeout(r, probeTimeoutMs + 3000).unref());
       void Promise.race([inFlight.catch(() => undefined), bound]).then(() => {
         node.status({});
@@ -255,5 +297,7 @@ export = function register(RED: NodeAPI): void {
       });
     }
   }
-  RED.nodes.registerType<RtspSourceNode, RtspSourceDef, object, RtspSourceCredentials>('rtsp-source', RtspSource, { credentials: { username: { type: 'text' }, password: { type: 'password' } } });
+  RED.nodes.registerType<RtspSourceNode, RtspSourceDef, object, RtspSourceCredentials>('rtsp-source', RtspSource, {
+    credentials: { username: { type: 'text' }, password: { type: 'password' }, onvifUsername: { type: 'text' }, onvifPassword: { type: 'password' } },
+  });
 };

@@ -56,6 +56,9 @@ export interface SourceNodeApi {
   recordCommand?(action: 'start' | 'stop'): Promise<void>;
   /** True while the recorder writes segments. */
   isRecording?(): boolean;
+  // ---- PTZ (issue #8) ----
+  /** The camera's presets for PresetQuery (GB28181-2016 Annex A), bounded under 3.5 s; [] without ONVIF PTZ. */
+  presets?(): Promise<{ presetId: number; name: string }[]>;
 }
 
 export function isDeviceNodeApi(n: unknown): n is DeviceNodeApi {
