@@ -6,55 +6,37 @@
 import { EventEmitter } from 'node:events';
 import { DeviceConfig, LocalConfig, PlatformConfig } from '../config/gateway-config';
 import { Logger, silentLogger } from '../logger';
+import { GatewayError } from '../errors';
 import { DeviceControlEvent } from '../manscdp/device-control';
+import { PresetItem } from '../manscdp/preset-query-response';
 import { RecordQuery } from '../manscdp/record-info-response';
 import { ChannelDescriptor, StreamHandler } from '../session/stream-contract';
 import { Registration, RegistrationState } from '../sip/registration';
 import { uriUser } from '../sip/sip-codec';
 import { IncomingRequest, SipEndpoint } from '../sip/sip-endpoint';
+import { AlarmDelivery, AlarmReporter, DeviceAlarm } from './alarm-reporter';
+import { AlarmState, AlarmStatus, VIDEO_LOSS } from './alarm-state';
+import { CatalogChangeNotifier } from './catalog-change-notifier';
 import { SessionSummary } from './invite-dialog';
 import { InviteHandler } from './invite-handler';
 import { KeepaliveLoop } from './keepalive-loop';
 import { ManscdpResponder } from './manscdp-responder';
+import { MobilePositionReporter } from './mobile-position-reporter';
+import { StateControls } from './state-controls';
+import { SubscriptionDialog, SubscriptionSummary } from './subscription-dialog';
+import { SubscriptionPhase, SubscriptionTable } from './subscription-table';
 
 export type { DeviceControlEvent } from '../manscdp/device-control';
 export type { MansRtspCommand } from './mansrtsp-command';
 export type { SessionSummary } from './invite-dialog';
+export type { DeviceAlarm, AlarmDelivery } from './alarm-reporter';
+export type { AlarmStatus } from './alarm-state';
+export type { SubscriptionKind, SubscriptionSummary } from './subscription-dialog';
+export type { SubscriptionPhase } from './subscription-table';
 export type GbDeviceState = RegistrationState;
 
-/** An alarm the device reports (GB28181-2016 §9.4, Annex A.2.5 报警通知). */
-export interface DeviceAlarm {
-  /** Alarm source: a channel ID or the device ID. */
-  channelId: string;
-  /** AlarmPriority: 1 first-level (highest) .. 4. */
-  priority: 1 | 2 | 3 | 4;
-  /** AlarmMethod 1..7 (2 device alarm, 5 video alarm, 6 device fault, 7 other). */
-  method: number;
-  /** AlarmType (for method 2: 1 = video loss). */
-  type?: number;
-  description?: string;
-  /** Default Date.now(); written as AlarmTime in the platform's time zone. */
-  timeMs?: number;
-  longitude?: number;
-  latitude?: number;
-}
-
-/** How an alarm left the device: NOTIFY to Alarm subscribers, a MESSAGE, or not at all (not registered / refused). */
-export type AlarmDelivery = 'notify' | 'message' | 'not-sent';
-
-export type SubscriptionKind = 'Catalog' | 'Alarm' | 'MobilePosition';
-
-export interface SubscriptionSummary {
-  kind: SubscriptionKind;
-  callId: string;
-  /** Unix ms. */
-  expiresAt: number;
-}
-
-export interface PresetEntry {
-  presetId: number;
-  name: string;
-}
+/** A preset as PresetQuery lists it (GB28181-2016 Annex A.2.6). */
+export type PresetEntry = PresetItem;
 
 export interface GbDeviceOptions {
   device: DeviceConfig;
@@ -83,6 +65,8 @@ export interface GbDeviceOptions {
   presetTimeoutMs?: number;
   /** Bound on recordCommand before the Response goes out (default 800 ms; WVP waits 1 s, notes §8.6). */
   recordCommandTimeoutMs?: number;
+  /** How long channel changes are gathered before a Catalog NOTIFY (default 100 ms). */
+  catalogNotifyDelayMs?: number;
   /** Registration timings (tests shorten them). */
   registration?: { requestTimeoutMs?: number; backoffMinMs?: number; backoffMaxMs?: number };
 }
@@ -104,6 +88,12 @@ export class GbDevice extends EventEmitter {
   private readonly keepalive: KeepaliveLoop;
   private readonly responder: ManscdpResponder;
   private readonly invites: InviteHandler;
+  private readonly alarms = new AlarmState();
+  private readonly subscriptionTable: SubscriptionTable;
+  private readonly catalogNotifier: CatalogChangeNotifier;
+  private readonly positions: MobilePositionReporter;
+  private readonly alarmReporter: AlarmReporter;
+  private readonly stateControls: StateControls;
   private readonly channelMap = new Map<string, ChannelDescriptor>();
   private handler?: StreamHandler;
   private sn = Math.floor(Math.random() * 100000);
@@ -131,6 +121,41 @@ export class GbDevice extends EventEmitter {
       onLost: (reason) => this.registration.restart(reason),
       logger: this.logger,
     });
+    this.stateControls = new StateControls({
+      deviceId: opts.device.id,
+      alarms: this.alarms,
+      channelIds: () => [...this.channelMap.keys()],
+      logger: this.logger,
+      recordCommand: opts.recordCommand,
+      recordCommandTimeoutMs: opts.recordCommandTimeoutMs,
+      emit: (event, ...args) => this.safeEmit(event, ...args),
+    });
+    this.subscriptionTable = new SubscriptionTable({
+      endpoint: this.endpoint,
+      device: opts.device,
+      platform: opts.platform,
+      logger: this.logger,
+      nextSn,
+      onChange: (sub, phase) => this.onSubscription(sub, phase),
+    });
+    this.catalogNotifier = new CatalogChangeNotifier({
+      table: this.subscriptionTable,
+      device: opts.device,
+      platform: opts.platform,
+      logger: this.logger,
+      channels: () => this.channels(),
+      nextSn,
+      batchSize: opts.catalogBatchSize ?? 8,
+      delayMs: opts.catalogNotifyDelayMs,
+    });
+    this.positions = new MobilePositionReporter({
+      table: this.subscriptionTable,
+      deviceId: opts.device.id,
+      channels: () => this.channels(),
+      nextSn,
+      timeZone: opts.platform.timeZone,
+      logger: this.logger,
+    });
     this.responder = new ManscdpResponder({
       endpoint: this.endpoint,
       device: opts.device,
@@ -141,8 +166,23 @@ export class GbDevice extends EventEmitter {
       answerDelayMs: opts.answerDelayMs ?? 60,
       recordQuery: opts.recordQuery,
       onControl: (ev: DeviceControlEvent) => this.safeEmit('control', ev),
+      applyControl: (ev) => this.stateControls.apply(ev),
       onQuery: (cmdType, sn) => this.safeEmit('query', cmdType, sn),
       online: () => true,
+      alarmStatus: (id) => this.alarms.status(id),
+      recording: (id) => (opts.recording ? opts.recording(id) : this.stateControls.recording(id)),
+      presetQuery: opts.presetQuery,
+      presetTimeoutMs: opts.presetTimeoutMs,
+    });
+    this.alarmReporter = new AlarmReporter({
+      table: this.subscriptionTable,
+      deviceId: opts.device.id,
+      platform: opts.platform,
+      logger: this.logger,
+      nextSn,
+      registered: () => this.started && this.registration.state === 'registered',
+      platformEndpoint: () => this.registration.platformEndpoint,
+      sendMessage: (to, body) => this.responder.send(to, body),
     });
     this.invites = new InviteHandler({
       endpoint: this.endpoint,
@@ -187,6 +227,7 @@ export class GbDevice extends EventEmitter {
     if (this.started) return;
     await this.endpoint.start();
     this.responder.open();
+    this.subscriptionTable.open();
     this.started = true;
     this.registration.start();
   }
@@ -197,6 +238,9 @@ export class GbDevice extends EventEmitter {
     this.started = false;
     this.keepalive.stop();
     this.responder.close();
+    this.catalogNotifier.stop();
+    this.positions.stopAll();
+    this.subscriptionTable.closeAll();
     await this.invites.closeAll();
     await this.registration.stop(2000);
     await this.endpoint.stop();
@@ -206,36 +250,64 @@ export class GbDevice extends EventEmitter {
     return this.endpoint.localPort;
   }
 
+  /** Replaces the channel list; Catalog subscribers get the differences (ADD/DEL/ON/OFF/UPDATE). */
   setChannels(list: ChannelDescriptor[]): void {
+    const before = new Map(this.channelMap);
     this.channelMap.clear();
     for (const ch of list) this.channelMap.set(ch.id, { ...ch });
+    for (const [id, prev] of before) if (!this.channelMap.has(id)) this.alarms.forget(prev.id);
+    for (const ch of list) this.statusChanged(before.get(ch.id), ch);
+    this.catalogNotifier.changed();
   }
 
   upsertChannel(ch: ChannelDescriptor): void {
+    const prev = this.channelMap.get(ch.id);
     this.channelMap.set(ch.id, { ...ch });
+    this.statusChanged(prev, ch);
+    this.catalogNotifier.changed();
   }
 
   removeChannel(id: string): void {
-    this.channelMap.delete(id);
+    if (!this.channelMap.delete(id)) return;
+    this.alarms.forget(id);
+    this.catalogNotifier.changed();
   }
 
   channels(): ChannelDescriptor[] {
     return [...this.channelMap.values()].map((c) => ({ ...c }));
   }
 
-  /** Sends an alarm: NOTIFY to Alarm subscribers, else a MESSAGE `<Notify>` CmdType Alarm (GB28181-2016 §9.4). */
+  /**
+   * Raises an alarm (the source's state becomes alarmed until ResetAlarm) and sends it: NOTIFY to
+   * Alarm subscribers, else a MESSAGE `<Notify>` CmdType Alarm (GB28181-2016 §9.4). Rejects with
+   * GatewayError ALARM_INVALID for a priority outside 1..4 or a method outside 1..7.
+   */
   async raiseAlarm(alarm: DeviceAlarm): Promise<AlarmDelivery> {
-    void alarm;
-    return 'not-sent';
+    if (![1, 2, 3, 4].includes(alarm.priority) || !Number.isInteger(alarm.method) || alarm.method < 1 || alarm.method > 7) {
+      throw new GatewayError('ALARM_INVALID', `alarm priority must be 1..4 and method 1..7 (got ${String(alarm.priority)}, ${String(alarm.method)})`, { channelId: alarm.channelId });
+    }
+    if (alarm.type !== undefined && !(Number.isInteger(alarm.type) && alarm.type >= 0)) {
+      throw new GatewayError('ALARM_INVALID', `alarm type must be a non-negative integer (got ${String(alarm.type)})`, { channelId: alarm.channelId });
+    }
+    this.alarms.raise(alarm.channelId, alarm.method, alarm.type);
+    const delivery = await this.alarmReporter.send(alarm);
+    this.logger.info(`alarm priority ${alarm.priority} method ${alarm.method}${alarm.type !== undefined ? ` type ${alarm.type}` : ''}: ${delivery}`, { channelId: alarm.channelId });
+    this.safeEmit('alarm', alarm, delivery);
+    return delivery;
   }
 
-  alarmStatus(channelId: string): { alarmed: boolean; guarded: boolean } {
-    void channelId;
-    return { alarmed: false, guarded: false };
+  /** Alarm and guard state of a channel (or the device), as DeviceStatus reports it. */
+  alarmStatus(channelId: string): AlarmStatus {
+    return this.alarms.status(channelId);
   }
 
   subscriptions(): SubscriptionSummary[] {
-    return [];
+    return this.subscriptionTable.list();
+  }
+
+  /** Resolves once pending Catalog NOTIFYs have been sent. */
+  catalogNotified(): Promise<void> {
+    return this.catalogNotifier.settled();
   }
 
   setStreamHandler(h: StreamHandler): void {
@@ -299,13 +371,28 @@ export class GbDevice extends EventEmitter {
     }
     if (method === 'INVITE') return this.invites.handleInvite(req);
     if (method === 'MESSAGE') return this.responder.handle(req);
-    if (method === 'SUBSCRIBE') {
-      // Accepted so WVP does not re-subscribe every 10 s (notes §8.7); we send no NOTIFYs yet.
-      const expires = String(req.message.headers.expires ?? '3600');
-      const event = typeof req.message.headers.event === 'string' ? req.message.headers.event : undefined;
-      await ep.respond(req, 200, 'OK', { headers: { expires, ...(event ? { event } : {}) } });
-      return;
-    }
+    if (method === 'SUBSCRIBE') return this.subscriptionTable.handle(req);
     await ep.respond(req, 200, 'OK');
+  }
+
+  /** Video loss (GB28181-2016 §9.4: AlarmMethod 2, AlarmType 1) when a channel goes offline; cleared when it returns. */
+  private statusChanged(prev: ChannelDescriptor | undefined, next: ChannelDescriptor): void {
+    if (!prev || prev.online === next.online) return;
+    if (!next.online && this.opts.videoLossAlarm !== false) {
+      this.raiseAlarm({ channelId: next.id, priority: 1, method: VIDEO_LOSS.method, type: VIDEO_LOSS.type, description: `video loss: ${next.name}` })
+        .catch((e: unknown) => this.logger.warn(`video loss alarm failed: ${(e as Error).message}`, { channelId: next.id }));
+    }
+    if (next.online && this.alarms.clear(next.id, VIDEO_LOSS.method, VIDEO_LOSS.type)) {
+      this.logger.info('video back: video loss alarm cleared', { channelId: next.id });
+      this.safeEmit('alarm-reset', next.id, 'video-restored');
+    }
+  }
+
+  private onSubscription(sub: SubscriptionDialog, phase: SubscriptionPhase): void {
+    if (sub.kind === 'MobilePosition') {
+      if (phase === 'end') this.positions.stop(sub);
+      else this.positions.start(sub);
+    }
+    this.safeEmit('subscription', sub.kind, phase);
   }
 }

@@ -9,16 +9,18 @@ import { basicParamResponse } from '../manscdp/config-download-response';
 import { catalogResponses } from '../manscdp/catalog-response';
 import { decodeDeviceControl, DeviceControlEvent } from '../manscdp/device-control';
 import { deviceInfoResponse } from '../manscdp/device-info-response';
-import { deviceStatusResponse } from '../manscdp/device-status-response';
+import { deviceStatusResponse, dutyStatus } from '../manscdp/device-status-response';
 import { ManscdpError, ManscdpMessage, parseManscdp, textOf } from '../manscdp/manscdp-message';
-import { MANSCDP_CONTENT_TYPE, writeManscdp, XmlContent } from '../manscdp/manscdp-writer';
+import { MANSCDP_CONTENT_TYPE, writeManscdp } from '../manscdp/manscdp-writer';
 import { deviceControlResponse } from '../manscdp/notify-bodies';
+import { PresetItem, presetQueryResponses } from '../manscdp/preset-query-response';
 import { RecordItem, recordInfoResponses, RecordQuery } from '../manscdp/record-info-response';
 import { ChannelDescriptor } from '../session/stream-contract';
 import { formatPlatformTime, parsePlatformDate } from '../sip/platform-clock';
 import { randomToken } from '../sip/sip-codec';
 import { IncomingRequest, SipEndpoint } from '../sip/sip-endpoint';
 import { RemoteEndpoint } from '../sip/sip-transport';
+import { AlarmStatus } from './alarm-state';
 
 export interface ManscdpResponderOptions {
   endpoint: SipEndpoint;
@@ -30,8 +32,19 @@ export interface ManscdpResponderOptions {
   answerDelayMs: number;
   recordQuery?: RecordQuery;
   onControl: (event: DeviceControlEvent) => void;
+  /**
+   * Carries out a control that changes device state (guard, alarm reset, record); resolves with
+   * the Result of its `<Response>` (true = OK). Must be bounded: WVP waits 1 s (notes §8.6).
+   */
+  applyControl?: (event: DeviceControlEvent) => Promise<boolean>;
   onQuery: (cmdType: string, sn: string) => void;
   online: () => boolean;
+  /** DeviceStatus Alarmstatus and Record of a channel (or the device). */
+  alarmStatus?: (id: string) => AlarmStatus;
+  recording?: (id: string) => boolean;
+  presetQuery?: (channelId: string) => Promise<PresetItem[]>;
+  /** Bound on presetQuery (WVP waits 4 s, notes §8.7). */
+  presetTimeoutMs?: number;
 }
 
 export class ManscdpResponder {
@@ -101,7 +114,28 @@ export class ManscdpResponder {
     await o.endpoint.respond(req, 200, 'OK');
     if (decoded.events.length === 0) o.logger.info('DeviceControl without a command we know; answered 200 only', { sn: m.sn });
     for (const ev of decoded.events) o.onControl(ev);
-    if (decoded.needsResponse) this.later(async () => void (await this.send(req.remote, writeManscdp('Response', deviceControlResponse(m.sn, m.deviceId), o.platform.charset))));
+    // Started now, so the Response leaves as soon as both the answer delay and the outcome are over.
+    const outcome = this.outcomeOf(decoded.events);
+    if (decoded.needsResponse) {
+      this.later(async () => {
+        const ok = await outcome;
+        await this.send(req.remote, writeManscdp('Response', deviceControlResponse(m.sn, m.deviceId, ok), o.platform.charset));
+      });
+    }
+  }
+
+  private async outcomeOf(events: DeviceControlEvent[]): Promise<boolean> {
+    const apply = this.o.applyControl;
+    if (!apply) return true;
+    const results = await Promise.all(
+      events.map((ev) =>
+        apply(ev).catch((e: unknown) => {
+          this.o.logger.warn(`${ev.type} control failed: ${(e as Error).message}`, { channelId: ev.deviceId, sn: ev.sn });
+          return false;
+        }),
+      ),
+    );
+    return results.every(Boolean);
   }
 
   private later(fn: () => Promise<unknown>): void {
@@ -131,9 +165,21 @@ export class ManscdpResponder {
       case 'DeviceInfo':
         await this.send(to, writeManscdp('Response', deviceInfoResponse({ sn: m.sn, deviceId: m.deviceId, deviceName: channel?.name ?? d.name, manufacturer: d.manufacturer, model: d.model, firmware: d.firmware, channelCount: o.channels().length }), cs));
         return;
-      case 'DeviceStatus':
-        await this.send(to, writeManscdp('Response', deviceStatusResponse({ sn: m.sn, deviceId: m.deviceId, online: channel ? channel.online : o.online(), deviceTime: formatPlatformTime(Date.now(), o.platform.timeZone) }), cs));
+      case 'DeviceStatus': {
+        // For the device: every channel's alarm input; for a channel: its own.
+        const ids = channel ? [channel.id] : o.channels().map((c) => c.id);
+        const status = o.alarmStatus;
+        const recording = o.recording;
+        await this.send(to, writeManscdp('Response', deviceStatusResponse({
+          sn: m.sn,
+          deviceId: m.deviceId,
+          online: channel ? channel.online : o.online(),
+          deviceTime: formatPlatformTime(Date.now(), o.platform.timeZone),
+          recording: recording ? ids.some((id) => recording(id)) : false,
+          alarmStatus: status ? ids.map((id) => ({ deviceId: id, duty: dutyStatus(status(id)) })) : undefined,
+        }), cs));
         return;
+      }
       case 'ConfigDownload':
         await this.send(to, writeManscdp('Response', basicParamResponse({
           sn: m.sn,
@@ -164,11 +210,40 @@ export class ManscdpResponder {
         }
         return;
       }
-      case 'PresetQuery':
-        await this.send(to, writeManscdp('Response', { CmdType: 'PresetQuery', SN: m.sn, DeviceID: m.deviceId, SumNum: '0', PresetList: { '@Num': '0' } } as XmlContent, cs));
+      case 'PresetQuery': {
+        const presets = await this.presets(m.deviceId, m.sn);
+        for (const part of presetQueryResponses(m.sn, m.deviceId, presets, o.catalogBatchSize)) {
+          if (this.closed) return;
+          if (!(await this.send(to, writeManscdp('Response', part, cs)))) return;
+        }
         return;
+      }
       default:
         return;
+    }
+  }
+
+  /** The channel's presets from the hook, bounded; an empty list when it fails or is late (WVP waits 4 s). */
+  private async presets(channelId: string, sn: string): Promise<PresetItem[]> {
+    const o = this.o;
+    if (!o.presetQuery) return [];
+    const limit = o.presetTimeoutMs ?? 3000;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), limit);
+    });
+    try {
+      const r = await Promise.race([o.presetQuery(channelId), late]);
+      if (r === 'late') {
+        o.logger.warn(`preset query took longer than ${limit} ms; answered with no presets`, { channelId, sn });
+        return [];
+      }
+      return r.filter((p) => Number.isInteger(p.presetId) && p.presetId >= 0);
+    } catch (e) {
+      o.logger.warn(`preset query failed: ${(e as Error).message}`, { channelId, sn });
+      return [];
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -1,0 +1,77 @@
+/**
+ * One subscription as the notifier (the device) holds it: the dialog the SUBSCRIBE created
+ * (RFC 6665 §4.1.2.1 / RFC 3261 §12.1.1: Call-ID, the subscriber's From tag, our To tag), the
+ * event header to echo in every NOTIFY (with its id, RFC 6665 §8.2.1), and when it expires.
+ */
+import { IncomingRequest } from '../sip/sip-endpoint';
+import { RemoteEndpoint } from '../sip/sip-transport';
+
+export type SubscriptionKind = 'Catalog' | 'Alarm' | 'MobilePosition';
+
+export interface SubscriptionSummary {
+  kind: SubscriptionKind;
+  callId: string;
+  /** Unix ms. */
+  expiresAt: number;
+}
+
+export class SubscriptionDialog {
+  /** Our CSeq for the NOTIFYs of this dialog (RFC 3261 §12.2.1.1: increasing). */
+  localCseq = 0;
+  expiresAt = 0;
+  /** MobilePosition: seconds between reports (the body's Interval). */
+  interval = 5;
+  /** The body's DeviceID: the device or one channel. */
+  targetId = '';
+  remote: RemoteEndpoint;
+  expiryTimer?: NodeJS.Timeout;
+  ended = false;
+  private subscribe: IncomingRequest;
+
+  constructor(
+    readonly kind: SubscriptionKind,
+    subscribe: IncomingRequest,
+    readonly localTag: string,
+    /** The Event header as the subscriber wrote it, e.g. `Catalog;id=12`. */
+    public event: string,
+  ) {
+    this.subscribe = subscribe;
+    this.remote = subscribe.remote;
+  }
+
+  get callId(): string {
+    return this.subscribe.message.headers['call-id'] ?? '';
+  }
+
+  /** A refresh may move the subscriber's address (RFC 3581 rport) and target. */
+  refreshedBy(req: IncomingRequest): void {
+    this.subscribe = req;
+    this.remote = req.remote;
+  }
+
+  /** The subscriber: From of the SUBSCRIBE, with its tag. */
+  get remoteAddress(): { uri: string; tag?: string } {
+    const from = this.subscribe.message.headers.from;
+    return { uri: from?.uri ?? '', tag: from?.params.tag ?? undefined };
+  }
+
+  /** Us: To of the SUBSCRIBE, with our tag. */
+  get localAddress(): { uri: string; tag: string } {
+    return { uri: this.subscribe.message.headers.to?.uri ?? '', tag: this.localTag };
+  }
+
+  /** Request-URI of our NOTIFYs: the SUBSCRIBE's Contact, else its From URI. */
+  get remoteTarget(): string {
+    const c = this.subscribe.message.headers.contact;
+    if (Array.isArray(c) && c[0]?.uri) return c[0].uri;
+    return this.remoteAddress.uri;
+  }
+
+  secondsLeft(now = Date.now()): number {
+    return Math.max(0, Math.round((this.expiresAt - now) / 1000));
+  }
+
+  summary(): SubscriptionSummary {
+    return { kind: this.kind, callId: this.callId, expiresAt: this.expiresAt };
+  }
+}
