@@ -103,7 +103,7 @@ describe('PlatformEmulator MANSCDP queries (SIPCommander + response handlers)', 
     const text = ptz.body.toString('latin1');
     assert.match(text, /<Control>\r\n<CmdType>DeviceControl<\/CmdType>\r\n<SN>\d+<\/SN>\r\n<DeviceID>34020000001320000002<\/DeviceID>\r\n<PTZCmd>A50F0101001F0004<\/PTZCmd>\r\n<Info>\r\n<ControlPriority>5<\/ControlPriority>\r\n<\/Info>\r\n<\/Control>/);
     device.reply(ptz, 200, 'OK');
-    assert.deepEqual(await control, { status: 200, response: undefined });
+    assert.deepEqual(await control, { status: 200, response: undefined, outcome: 'sent' });
 
     const records = platform.queryRecordInfo(DEVICE_ID, channel, '2024-02-21T00:00:00', '2024-02-21T23:59:59', 5000);
     const q = await device.request('MESSAGE');

@@ -19,10 +19,21 @@ import { buildWvpOffer, InviteSessionType, MediaTransportMode, parseAnswerSdp } 
 import { RtpPsReceiver } from './rtp-ps-receiver';
 import { DialogRequestSender, InviteSession } from './invite-session';
 import { SipClientTransactions } from './sip-client-transactions';
+import { PlatformSubscription, SubscribeOptions, SubscribeTransport, SubscriptionChange, SubscriptionInfo, SubscriptionKind } from './platform-subscription';
+import { CatalogChange, MobilePositionReport, parseAlarm, parseCatalogChanges, parseMobilePosition, PlatformAlarm } from './device-notifications';
+import { DeviceEventState, PlatformChannelState } from './device-event-state';
+import { PresetListMerge, PresetQueryResult, presetResponseRejection } from './preset-list';
+import { wvpCmdString, wvpPresetCommandString, wvpPtzCommandString, WvpPtzCommand, WvpPtzSpeeds } from './ptz-command';
 
 export { InviteSession } from './invite-session';
 export type { RtpPacketRecord } from './rtp-ps-receiver';
 export type { MediaTransportMode, InviteSessionType } from './wvp-sdp';
+export { PlatformSubscription } from './platform-subscription';
+export type { SubscribeOptions, SubscriptionChange, SubscriptionInfo, SubscriptionKind, SubscriptionState } from './platform-subscription';
+export type { CatalogChange, CatalogEventName, MobilePositionReport, PlatformAlarm } from './device-notifications';
+export type { PlatformChannelState } from './device-event-state';
+export type { PresetEntry, PresetQueryResult } from './preset-list';
+export type { WvpPtzCommand, WvpPtzSpeeds } from './ptz-command';
 
 export interface PlatformEmulatorOptions {
   host?: string;
@@ -115,6 +126,37 @@ export interface InviteOptions {
 export interface DeviceControlResult {
   status: number;
   response?: Record<string, string>;
+  /**
+   * 'rejected' non-2xx SIP answer; 'sent' 2xx and no `<Response>` awaited (PTZCmd);
+   * 'ok' / 'error' `<Response>` with Result absent or OK / anything else (WVP MessageSubscribe);
+   * 'timeout' 2xx but no `<Response>` in time ("消息超时未回复" in WVP).
+   */
+  outcome: 'rejected' | 'sent' | 'ok' | 'error' | 'timeout';
+}
+
+/** DeviceStatus answer with its `<Alarmstatus>` list (GB28181-2016 Annex A.2.6). */
+export interface DeviceStatusResult {
+  fields: Record<string, string>;
+  /** WVP: `<Online>` equal to ONLINE (case-insensitive). */
+  online: boolean;
+  alarmStatus: Array<{ deviceId: string; dutyStatus: string }>;
+}
+
+/** A Catalog NOTIFY after WVP's filtering (NotifyRequestForCatalogProcessor). */
+export interface CatalogNotification {
+  deviceId: string;
+  callId: string;
+  sn: string;
+  changes: CatalogChange[];
+  /** The SUBSCRIBE dialog it arrived in, when it matches one of ours. */
+  subscription?: SubscriptionInfo;
+}
+
+export interface NotifyMeta {
+  callId: string;
+  event?: string;
+  subscriptionState?: string;
+  subscription?: SubscriptionInfo;
 }
 
 export interface PlatformEmulatorEvents {
@@ -132,14 +174,30 @@ export interface PlatformEmulatorEvents {
   refresh: [device: RegisteredDevice];
   /** Dropped without an unregister: registration expired or keepalives stopped (WVP DeviceServiceImpl#offline). */
   offline: [device: RegisteredDevice, reason: 'registration expired' | 'keepalive timeout'];
+  /** A SUBSCRIBE dialog of ours changed (answer, refresh, Expires: 0, device ended it). */
+  subscription: [change: SubscriptionChange, info: SubscriptionInfo];
+  /** Every NOTIFY that parsed as MANSCDP, answered 200 first as WVP does. */
+  notify: [deviceId: string, cmdType: string, fields: Record<string, string>, rawBody: string, meta: NotifyMeta];
+  'catalog-notify': [notification: CatalogNotification];
+  'mobile-position': [report: MobilePositionReport];
+  /** An alarm WVP would keep, from a NOTIFY (Alarm subscription) or a MESSAGE `<Notify>`. */
+  alarm: [alarm: PlatformAlarm];
 }
 
 interface PendingAnswer {
   onDocument: (doc: ManscdpDocument) => void;
+  /** The answer was refused on the wire (PresetQuery without SN/PresetList). */
+  onRejected?: (error: Error) => void;
+  /** DeviceID of the query, to find it when the answer carries no SN. */
+  target?: string;
 }
 
 const RESPONSE_CACHE_MS = 32_000;
 const CATALOG_PART_GAP_MS = 5000;
+/** Notes §8.7: a partial preset list is delivered 1 s after the last part. */
+const PRESET_PART_GAP_MS = 1000;
+/** SipConfig#ptzSpeed default, used by SIPCommander#ptzdirectCmd / ptzZoomCmd. */
+const WVP_PTZ_SPEED = 50;
 
 const token = (bytes = 8): string => randomBytes(bytes).toString('hex');
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
@@ -165,6 +223,9 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
   private readonly usedSn = new Set<number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly offlineTimers = new Map<string, NodeJS.Timeout>();
+  private readonly subscriptionsByCall = new Map<string, PlatformSubscription>();
+  private readonly eventState = new DeviceEventState();
+  private readonly subscribeTransport: SubscribeTransport;
   private cseq = 1;
   private ssrcSeq = 0;
   private started = false;
@@ -180,6 +241,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     this.transport = new PlatformSipTransport(this.transportKind, this.host, this.logger);
     this.transport.on('message', (msg, source) => this.onMessage(msg, source));
     this.transactions = new SipClientTransactions(this.transport);
+    this.subscribeTransport = this.makeSubscribeTransport();
   }
 
   get port(): number {
@@ -203,6 +265,8 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     this.timers.clear();
     for (const t of this.offlineTimers.values()) clearTimeout(t);
     this.offlineTimers.clear();
+    for (const sub of this.subscriptionsByCall.values()) sub.dispose();
+    this.subscriptionsByCall.clear();
     this.transactions.abortAll('platform stopped');
     for (const s of [...this.sessions.values()]) s.close();
     this.sessions.clear();
@@ -273,6 +337,8 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
         case 'ACK':
           break;
         case 'NOTIFY':
+          this.onNotify(msg, source);
+          break;
         case 'OPTIONS':
         case 'INFO':
           this.respond(msg, source, 200, 'OK');
@@ -413,6 +479,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     if (!dev) return;
     this.registry.delete(deviceId);
     this.disarmOffline(deviceId);
+    this.endSubscriptions(deviceId);
     this.emit('unregister', { ...dev });
   }
 
@@ -424,6 +491,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
       const dev = this.registry.get(deviceId);
       if (!dev) return;
       this.registry.delete(deviceId);
+      this.endSubscriptions(deviceId);
       this.logger.info('device offline', { deviceId, reason });
       this.emit('offline', { ...dev }, reason);
     }, ms);
@@ -496,6 +564,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
       this.respond(req, source, 404, `device ${fromUser} not found`);
       return;
     }
+    if (doc.root === 'Response' && doc.cmdType === 'PresetQuery' && this.refusePresetAnswer(req, source, fromUser, doc)) return;
     this.respond(req, source, 200, 'OK');
     if (doc.cmdType === 'Keepalive' && doc.root === 'Notify') {
       device.lastKeepalive = Date.now();
@@ -510,6 +579,98 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     }
     this.emit('message', fromUser, doc.cmdType, doc.fields, raw);
     if (doc.root === 'Response') this.pendingAnswers.get(`${fromUser}|${doc.cmdType}|${doc.sn}`)?.onDocument(doc);
+    // AlarmNotifyMessageHandler / MobilePositionNotifyMessageHandler: a 200 and nothing else (no <Response> MESSAGE).
+    if (doc.root === 'Notify' && doc.cmdType === 'Alarm') this.recordAlarm(fromUser, doc, 'message');
+    if (doc.root === 'Notify' && doc.cmdType === 'MobilePosition') this.recordPosition(fromUser, doc, 'message');
+  }
+
+  /** PresetQueryResponseMessageHandler: no SN or no PresetList → 400 "xml error"; the query's caller never hears back. */
+  private refusePresetAnswer(req: SipRequest, source: SipPeer, deviceId: string, doc: ManscdpDocument): boolean {
+    const rejection = presetResponseRejection(doc);
+    if (!rejection) return false;
+    this.respond(req, source, 400, 'xml error');
+    this.emit('manscdp-problem', deviceId, rejection);
+    const prefix = `${deviceId}|PresetQuery|`;
+    const pending = doc.sn
+      ? this.pendingAnswers.get(`${prefix}${doc.sn}`)
+      : [...this.pendingAnswers.entries()].find(([k, p]) => k.startsWith(prefix) && p.target === doc.deviceId)?.[1];
+    pending?.onRejected?.(new GatewayError('PLATFORM_PRESET_REJECTED', `${rejection} (WVP's caller would time out)`, { deviceId, channelId: doc.deviceId }));
+    return true;
+  }
+
+  /** NotifyRequestProcessor: 200 at once, then dispatch on the body's CmdType (Catalog, Alarm, MobilePosition). */
+  private onNotify(req: SipRequest, source: SipPeer): void {
+    this.respond(req, source, 200, 'OK');
+    const callId = headerValue(req, 'Call-ID') ?? '';
+    const deviceId = uriUser(addressUri(headerValue(req, 'From') ?? '')) ?? '';
+    const sub = [...this.subscriptionsByCall.values()].find((s) => s.matches(req));
+    const subscriptionState = headerValue(req, 'Subscription-State');
+    if (sub && subscriptionState && /^\s*terminated/i.test(subscriptionState)) sub.terminate();
+    if (!req.body.length) {
+      this.emit('manscdp-problem', deviceId, 'NOTIFY without a body: WVP ignores it');
+      return;
+    }
+    const raw = decodeManscdpBody(req.body, this.charset);
+    let doc: ManscdpDocument;
+    try {
+      doc = parseManscdp(raw);
+    } catch (e) {
+      this.emit('manscdp-problem', deviceId, `NOTIFY body: ${String(e)}`);
+      return;
+    }
+    const meta: NotifyMeta = { callId, event: headerValue(req, 'Event'), subscriptionState, subscription: sub?.info() };
+    this.emit('notify', deviceId, doc.cmdType, doc.fields, raw, meta);
+    if (!this.registry.has(deviceId)) {
+      this.emit('manscdp-problem', deviceId, `NOTIFY ${doc.cmdType} from a device that is not online: WVP ignores it`);
+      return;
+    }
+    switch (doc.cmdType) {
+      case 'Catalog':
+        this.applyCatalogNotify(deviceId, callId, doc, sub);
+        break;
+      case 'Alarm':
+        this.recordAlarm(deviceId, doc, 'notify');
+        break;
+      case 'MobilePosition':
+        this.recordPosition(deviceId, doc, 'notify');
+        break;
+      default:
+        this.emit('manscdp-problem', deviceId, `NOTIFY with CmdType "${doc.cmdType}": WVP only logs it`);
+    }
+  }
+
+  private applyCatalogNotify(deviceId: string, callId: string, doc: ManscdpDocument, sub: PlatformSubscription | undefined): void {
+    const parsed = parseCatalogChanges(doc);
+    for (const p of parsed.problems) this.emit('manscdp-problem', deviceId, p);
+    if (!parsed.value) return;
+    for (const change of parsed.value) this.eventState.applyCatalogChange(deviceId, change);
+    this.emit('catalog-notify', { deviceId, callId, sn: doc.sn, changes: parsed.value, subscription: sub?.info() });
+  }
+
+  private recordAlarm(deviceId: string, doc: ManscdpDocument, via: 'notify' | 'message'): void {
+    const parsed = parseAlarm(doc, deviceId, via);
+    for (const p of parsed.problems) this.emit('manscdp-problem', deviceId, p);
+    if (!parsed.value) return;
+    // DeviceAlarmMethod.Other (7) goes to a redis channel instead of WVP's alarm list ("作者自用判断").
+    if (parsed.value.method === 7) this.emit('manscdp-problem', deviceId, 'Alarm with AlarmMethod 7: WVP forwards it to redis and does not list it among device alarms');
+    this.eventState.addAlarm(parsed.value);
+    this.emit('alarm', parsed.value);
+  }
+
+  private recordPosition(deviceId: string, doc: ManscdpDocument, via: 'notify' | 'message'): void {
+    const parsed = parseMobilePosition(doc, deviceId, via);
+    for (const p of parsed.problems) this.emit('manscdp-problem', deviceId, p);
+    if (!parsed.value) return;
+    this.eventState.addPosition(parsed.value);
+    this.emit('mobile-position', parsed.value);
+  }
+
+  private endSubscriptions(deviceId: string): void {
+    for (const [callId, sub] of this.subscriptionsByCall) {
+      if (sub.deviceId !== deviceId) continue;
+      this.subscriptionsByCall.delete(callId);
+      sub.terminate();
+    }
   }
 
   private onBye(req: SipRequest, source: SipPeer): void {
@@ -605,6 +766,8 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
       abandon = finish;
       this.pendingAnswers.set(key, {
         onDocument: (doc) => collect(doc, (v) => { finish(); resolve(v); }, (e) => { finish(); reject(e); }, sn),
+        onRejected: (e) => { finish(); reject(e); },
+        target,
       });
     });
     result.catch(() => undefined);
@@ -621,7 +784,13 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
   }
 
   /** Catalog (CatalogResponseMessageHandler): parts aggregated by SN until SumNum, at most 5 s between parts. */
-  queryCatalog(deviceId: string, timeoutMs = 30_000): Promise<CatalogResult> {
+  async queryCatalog(deviceId: string, timeoutMs = 30_000): Promise<CatalogResult> {
+    const result = await this.collectCatalog(deviceId, timeoutMs);
+    this.eventState.seedCatalog(deviceId, result.items);
+    return result;
+  }
+
+  private collectCatalog(deviceId: string, timeoutMs: number): Promise<CatalogResult> {
     let items: CatalogItem[] = [];
     let messages = 0;
     let sumNum = -1;
@@ -670,6 +839,33 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     return this.querySimple(deviceId, 'DeviceStatus', {}, timeoutMs);
   }
 
+  /** DeviceStatus with `<Online>` read as WVP does and the `<Alarmstatus>` items. */
+  queryDeviceStatusDetail(deviceId: string, timeoutMs = 5000): Promise<DeviceStatusResult> {
+    return this.query<DeviceStatusResult>(deviceId, 'Query', 'DeviceStatus', deviceId, {}, timeoutMs, (doc, done) => done({
+      fields: { ...doc.fields },
+      online: (doc.fields.Online ?? '').trim().toUpperCase() === 'ONLINE',
+      alarmStatus: doc.items.map((i) => ({ deviceId: (i.DeviceID ?? '').trim(), dutyStatus: (i.DutyStatus ?? '').trim() })),
+    }));
+  }
+
+  /**
+   * PresetQuery (SIPCommander#presetQuery): parts merged by PresetID until SumNum (or PresetList@Num);
+   * fewer than announced are delivered `partialAfterMs` after the last part. An answer without SN or
+   * PresetList is refused with 400 "xml error" and rejects this call with PLATFORM_PRESET_REJECTED.
+   */
+  queryPresets(deviceId: string, channelId: string, timeoutMs = 4000, partialAfterMs = PRESET_PART_GAP_MS): Promise<PresetQueryResult> {
+    const merge = new PresetListMerge();
+    let lastSn = 0;
+    let gapTimer: NodeJS.Timeout | undefined;
+    return this.query<PresetQueryResult>(deviceId, 'Query', 'PresetQuery', channelId, {}, timeoutMs, (doc, done, _fail, sn) => {
+      lastSn = sn;
+      for (const p of merge.add(doc)) this.emit('manscdp-problem', deviceId, `PresetQuery SN ${sn}: ${p}`);
+      if (gapTimer) clearTimeout(gapTimer);
+      if (merge.done) done(merge.result(sn));
+      else gapTimer = this.later(() => done(merge.result(sn)), partialAfterMs);
+    }, () => (merge.messages > 0 ? merge.result(lastSn) : undefined));
+  }
+
   /** ConfigDownload/BasicParam; the BasicParam children are returned without their prefix, next to Result/SN/DeviceID. */
   async queryBasicParam(deviceId: string, timeoutMs = 5000): Promise<Record<string, string>> {
     const fields = await this.querySimple(deviceId, 'ConfigDownload', { ConfigType: 'BasicParam' }, timeoutMs);
@@ -696,13 +892,134 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     this.pendingAnswers.set(key, { onDocument: (doc) => { response = { ...doc.fields }; gotResponse(); } });
     try {
       const res = await this.sendRequest(this.buildMessage(dev, buildPlatformXml('Control', 'DeviceControl', sn, channelId, extra, this.charset)), dev, this.sipTimeoutMs);
-      if (wait > 0 && res.status >= 200 && res.status < 300 && !response) {
+      const accepted = res.status >= 200 && res.status < 300;
+      if (wait > 0 && accepted && !response) {
         await Promise.race([responded, new Promise<void>((r) => this.later(r, wait))]);
       }
-      return { status: res.status, response };
+      let outcome: DeviceControlResult['outcome'];
+      if (!accepted) outcome = 'rejected';
+      else if (response) outcome = response.Result === undefined || response.Result.trim().toUpperCase() === 'OK' ? 'ok' : 'error';
+      else outcome = wait > 0 ? 'timeout' : 'sent';
+      return { status: res.status, response, outcome };
     } finally {
       this.pendingAnswers.delete(key);
     }
+  }
+
+  /** PtzController#ptz (the REST call behind WVP's web UI): PTZCmd from frontEndCmdString, ControlPriority 5, no answer awaited. */
+  ptz(deviceId: string, channelId: string, command: WvpPtzCommand, speeds: WvpPtzSpeeds = {}): Promise<DeviceControlResult> {
+    return this.sendDeviceControl(deviceId, channelId, { PTZCmd: wvpPtzCommandString(command, speeds) });
+  }
+
+  /** PtzController#ptz with command "stop": A50F0100000000B5. */
+  ptzStop(deviceId: string, channelId: string): Promise<DeviceControlResult> {
+    return this.ptz(deviceId, channelId, 'stop');
+  }
+
+  /**
+   * SIPCommander#ptzCmd with SipUtils#cmdString (leftRight/upDown/inOut: 0 stop, 1 left|up|zoom-out,
+   * 2 right|down|zoom-in); speeds default to WVP's sip.ptz-speed 50.
+   */
+  ptzCmd(deviceId: string, channelId: string, move: { leftRight?: 0 | 1 | 2; upDown?: 0 | 1 | 2; inOut?: 0 | 1 | 2; moveSpeed?: number; zoomSpeed?: number }): Promise<DeviceControlResult> {
+    const cmd = wvpCmdString(move.leftRight ?? 0, move.upDown ?? 0, move.inOut ?? 0, move.moveSpeed ?? WVP_PTZ_SPEED, move.zoomSpeed ?? WVP_PTZ_SPEED);
+    return this.sendDeviceControl(deviceId, channelId, { PTZCmd: cmd });
+  }
+
+  /** PtzController preset add/call/delete: PTZCmd 0x81/0x82/0x83 with data 1 = 1, data 2 = preset (1..255). */
+  preset(deviceId: string, channelId: string, action: 'set' | 'call' | 'delete', presetId: number): Promise<DeviceControlResult> {
+    return this.sendDeviceControl(deviceId, channelId, { PTZCmd: wvpPresetCommandString(action, presetId) });
+  }
+
+  /** SIPCommander#homePositionCmd: `<HomePosition>` Enabled 1 with ResetTime and PresetIndex, or Enabled 0. */
+  homePosition(deviceId: string, channelId: string, opts: { enabled: boolean; resetTime?: number; presetIndex?: number }, responseTimeoutMs = 1000): Promise<DeviceControlResult> {
+    const fields: Record<string, string> = opts.enabled
+      ? { 'HomePosition.Enabled': '1', 'HomePosition.ResetTime': String(opts.resetTime ?? 0), 'HomePosition.PresetIndex': String(opts.presetIndex ?? 0) }
+      : { 'HomePosition.Enabled': '0' };
+    return this.sendDeviceControl(deviceId, channelId, fields, responseTimeoutMs);
+  }
+
+  /** SIPCommander#alarmCmd: `<AlarmCmd>ResetAlarm</AlarmCmd>` (+ Info/AlarmMethod, Info/AlarmType); DeviceID is the device's unless `targetId` is given. */
+  alarmReset(deviceId: string, opts: { targetId?: string; alarmMethod?: string | number; alarmType?: string | number } = {}, responseTimeoutMs = 1000): Promise<DeviceControlResult> {
+    const fields: Record<string, string> = { AlarmCmd: 'ResetAlarm' };
+    if (opts.alarmMethod !== undefined && opts.alarmMethod !== '') fields['Info.AlarmMethod'] = String(opts.alarmMethod);
+    if (opts.alarmType !== undefined && opts.alarmType !== '') fields['Info.AlarmType'] = String(opts.alarmType);
+    return this.sendDeviceControl(deviceId, opts.targetId ?? deviceId, fields, responseTimeoutMs);
+  }
+
+  /** SIPCommander#guardCmd: `<GuardCmd>SetGuard|ResetGuard</GuardCmd>`, DeviceID the device's unless `targetId` is given. */
+  guard(deviceId: string, action: 'set' | 'reset', opts: { targetId?: string } = {}, responseTimeoutMs = 1000): Promise<DeviceControlResult> {
+    return this.sendDeviceControl(deviceId, opts.targetId ?? deviceId, { GuardCmd: action === 'set' ? 'SetGuard' : 'ResetGuard' }, responseTimeoutMs);
+  }
+
+  /** SIPCommander#recordCmd: `<RecordCmd>Record|StopRecord</RecordCmd>`, waiting 1000 ms for the `<Response>` (notes §8.6). */
+  recordCmd(deviceId: string, channelId: string, command: 'Record' | 'StopRecord', responseTimeoutMs = 1000): Promise<DeviceControlResult> {
+    return this.sendDeviceControl(deviceId, channelId, { RecordCmd: command }, responseTimeoutMs);
+  }
+
+  // ---------------------------------------------------------------- subscriptions and pushed state
+
+  /**
+   * SUBSCRIBE as WVP sends it (see PlatformSubscription). Resolves with the handle once the device answered,
+   * whatever the status (`handle.status`, `handle.state` 'active' or 'failed'); rejects when no answer comes.
+   */
+  async subscribe(deviceId: string, kind: SubscriptionKind, opts: SubscribeOptions): Promise<PlatformSubscription> {
+    this.requireDevice(deviceId);
+    const sub = new PlatformSubscription(this.subscribeTransport, deviceId, kind, opts, this.sipTimeoutMs);
+    this.subscriptionsByCall.set(sub.callId, sub);
+    try {
+      await sub.start();
+    } catch (e) {
+      this.subscriptionsByCall.delete(sub.callId);
+      throw e;
+    }
+    return sub;
+  }
+
+  /** Our SUBSCRIBE dialogs still known (active, failed or pending), optionally for one device. */
+  subscriptions(deviceId?: string): PlatformSubscription[] {
+    return [...this.subscriptionsByCall.values()].filter((s) => deviceId === undefined || s.deviceId === deviceId);
+  }
+
+  /** Channels as the platform sees them: the last catalog answer with Catalog NOTIFY changes applied. */
+  channels(deviceId: string): PlatformChannelState[] {
+    return this.eventState.channelList(deviceId);
+  }
+
+  /** 'ON' / 'OFF' after the last catalog answer and notifications; undefined for an unknown channel. */
+  channelStatus(deviceId: string, channelId: string): 'ON' | 'OFF' | undefined {
+    return this.eventState.channel(deviceId, channelId)?.status;
+  }
+
+  /** Alarms kept so far (NOTIFY and MESSAGE), oldest first. */
+  alarms(deviceId?: string): PlatformAlarm[] {
+    return this.eventState.alarms(deviceId);
+  }
+
+  clearAlarms(deviceId?: string): void {
+    this.eventState.clearAlarms(deviceId);
+  }
+
+  /** Mobile positions received (the last 100), oldest first. */
+  positions(deviceId?: string): MobilePositionReport[] {
+    return this.eventState.positions(deviceId);
+  }
+
+  private makeSubscribeTransport(): SubscribeTransport {
+    return {
+      local: () => ({ serverId: this.serverId, domain: this.domain, host: this.host, port: this.port, transportName: this.transportKind.toUpperCase(), userAgent: this.userAgent }),
+      nextCseq: () => this.cseq++,
+      newSn: () => this.newSn(),
+      queryBody: (cmdType, sn, deviceId, extra) => encodeManscdpBody(buildPlatformXml('Query', cmdType, sn, deviceId, extra, this.charset), this.charset),
+      deviceAddress: (deviceId) => {
+        const dev = this.registry.get(deviceId);
+        return dev ? { address: dev.address, port: dev.port } : undefined;
+      },
+      send: (req, to, timeoutMs) => this.sendRequest(req, to, timeoutMs),
+      changed: (sub, change) => {
+        if (change === 'unsubscribed' || change === 'terminated') this.subscriptionsByCall.delete(sub.callId);
+        this.emit('subscription', change, sub.info());
+      },
+    };
   }
 
   /** To URI of our INVITE dialogs: current WVP writes the device's ip:port, older releases the SIP domain. */
