@@ -169,6 +169,7 @@ export = function register(RED: NodeAPI): void {
           if (!source?.recordCommand) return Promise.reject(new Error(`no rtsp-source for channel ${channelId}`));
           return source.recordCommand(action);
         },
+        recording: (channelId) => sourceNode(channelId)?.isRecording?.() ?? false,
         // PresetQuery from the camera's own presets over ONVIF (issue #8).
         presetQuery: (channelId) => sourceNode(channelId)?.presets?.() ?? Promise.resolve([]),
       });
