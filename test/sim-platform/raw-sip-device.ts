@@ -153,4 +153,26 @@ export class RawSipDevice {
     ];
     this.send(Buffer.concat([Buffer.from(lines.join('\r\n') + '\r\n\r\n'), body]));
   }
+
+  /**
+   * A NOTIFY from the device inside a subscription dialog (RFC 6665 §4.2.2): the SUBSCRIBE's Call-ID,
+   * the platform's From tag as To tag, the device's own tag as From tag; body in GB2312.
+   */
+  notify(xml: string, o: { callId: string; platformTag: string; deviceTag: string; event: string; subscriptionState?: string; cseq?: number; deviceId?: string }): void {
+    const body = iconv.encode(xml, 'gb2312');
+    const lines = [
+      `NOTIFY sip:34020000002000000001@127.0.0.1 SIP/2.0`,
+      `Via: ${this.via()}`,
+      `From: <sip:${o.deviceId ?? this.deviceId}@3402000000>;tag=${o.deviceTag}`,
+      `To: <sip:34020000002000000001@3402000000>;tag=${o.platformTag}`,
+      `Call-ID: ${o.callId}`,
+      `CSeq: ${o.cseq ?? 1} NOTIFY`,
+      `Event: ${o.event}`,
+      `Subscription-State: ${o.subscriptionState ?? 'active;expires=3600'}`,
+      'Content-Type: Application/MANSCDP+xml',
+      'Max-Forwards: 70',
+      `Content-Length: ${body.length}`,
+    ];
+    this.send(Buffer.concat([Buffer.from(lines.join('\r\n') + '\r\n\r\n'), body]));
+  }
 }
