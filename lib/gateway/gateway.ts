@@ -11,12 +11,10 @@ import { Logger, silentLogger } from '../logger';
 import { MediaService } from '../media/media-service';
 import { FfProbe } from '../media/ff-probe';
 import { locateFfTool } from '../media/ffmpeg-path';
-import { ChannelRecording, channelsRecordQuery } from '../record/channel-recording';
-import { PlaybackSource } from '../record/playback-source';
-import { applyPlaybackControl } from '../record/playback-request';
 import { MansRtspCommand } from '../device/mansrtsp-command';
 import { resolveAnnouncedAddresses } from '../net/route-address';
 import { ChannelDirectory } from './channel-directory';
+import { ChannelRecorders } from './channel-recorders';
 import { ChannelPtzRouter, ChannelPtzRouterOptions } from './channel-ptz-router';
 
 export interface GatewayOptions {
@@ -34,10 +32,8 @@ export class Gateway extends EventEmitter {
   private device?: GbDevice;
   private media?: MediaService;
   private readonly probeOnStart: boolean;
-  /** Recording archives of the channels that have record folders (issue #7). */
-  private readonly recordings = new Map<string, ChannelRecording>();
-  /** Playback/Download readers by call, so MANSRTSP INFO reaches them. */
-  private readonly playbacks = new Map<string, PlaybackSource>();
+  /** Archives, recorders and playback readers of the channels that have record folders (issue #7). */
+  private recorders?: ChannelRecorders;
   /** ONVIF PTZ per camera (issue #8): DeviceControl, PresetQuery, catalog PTZType. */
   private ptz?: ChannelPtzRouter;
   private readonly ptzOverrides: GatewayOptions['ptzOverrides'];
@@ -65,23 +61,17 @@ export class Gateway extends EventEmitter {
     return this.media;
   }
 
+  /** The channels' recordings (archives, recorders); undefined before start(). */
+  get recordings(): ChannelRecorders | undefined {
+    return this.recorders;
+  }
+
   async start(): Promise<void> {
     // Bound to every interface: announce the address the platform's packets will arrive on.
     const local = await resolveAnnouncedAddresses(this.config.local, this.config.platform.host, this.config.platform.port);
 
     const ffmpeg = locateFfTool('ffmpeg', { configuredPath: this.config.ffmpegPath, logger: this.logger });
     const ffprobe = locateFfTool('ffprobe', { logger: this.logger });
-    for (const source of this.config.sources) {
-      if (!source.enabled || source.recordDirs.length === 0) continue;
-      const rec = new ChannelRecording(
-        { channelId: source.channelId, name: source.name, recordDirs: source.recordDirs, timeZone: this.config.platform.timeZone },
-        { ffprobePath: ffprobe.path, ffmpegPath: ffmpeg.path, logger: this.logger },
-      );
-      this.recordings.set(source.channelId, rec);
-      // Indexing runs in the background: registration never waits for a large archive.
-      rec.start();
-    }
-
     const ptz = new ChannelPtzRouter(this.config.sources, {
       deviceId: this.config.device.id,
       logger: this.logger,
@@ -95,19 +85,23 @@ export class Gateway extends EventEmitter {
 
     this.media = new MediaService({
       localIp: local.mediaIp,
-      openRecording: (request) => {
-        const rec = this.recordings.get(request.channelId);
-        if (!rec) return undefined;
-        const source = rec.openPlayback(request);
-        this.playbacks.set(request.callId, source);
-        source.once('end', () => this.playbacks.delete(request.callId));
-        return source;
-      },
+      openRecording: (request) => this.recorders?.openPlayback(request),
       portRange: local.mediaPortRange,
       logger: this.logger,
       ffmpegPath: ffmpeg.path,
       resolveSource: (channelId, streamNumber) => this.directory.mediaSource(channelId, streamNumber),
     });
+    const media = this.media;
+    const recorders = new ChannelRecorders(this.config.sources, {
+      deviceId: this.config.device.id, timeZone: this.config.platform.timeZone,
+      ffprobePath: ffprobe.path, ffmpegPath: ffmpeg.path, cacheDir: this.config.recordCacheDir, logger: this.logger,
+      // The recorder rides the live view's camera pull: one RTSP connection per camera.
+      feedLease: (channelId) => media.feedLease(channelId),
+    });
+    this.recorders = recorders;
+    recorders.on('recording', (channelId, on) => this.emit('recording', channelId, on));
+    // Indexing runs in the background: registration never waits for a large archive.
+    recorders.start();
     this.device = new GbDevice({
       device: this.config.device,
       platform: this.config.platform,
@@ -115,7 +109,9 @@ export class Gateway extends EventEmitter {
       catalogBatchSize: this.config.catalogBatchSize,
       logger: this.logger,
       streamHandler: this.media,
-      recordQuery: channelsRecordQuery(this.recordings, this.config.platform.timeZone),
+      recordQuery: recorders.recordQuery(),
+      recordCommand: (channelId, action) => recorders.recordCommand(channelId, action),
+      recording: (channelId) => recorders.isRecording(channelId),
       presetQuery: (channelId) => ptz.presets(channelId),
     });
     this.device.setChannels(this.directory.descriptors());
@@ -140,11 +136,8 @@ export class Gateway extends EventEmitter {
     device.on('alarm', (alarm: DeviceAlarm, how: string) => {
       this.logger.info(`alarm ${alarm.method}/${alarm.type ?? '-'} on ${alarm.channelId}: ${how}`, { channelId: alarm.channelId, description: alarm.description });
     });
-    device.on('playback-control', (callId: string, cmd: MansRtspCommand) => {
-      const source = this.playbacks.get(callId);
-      if (source) applyPlaybackControl(source, cmd);
-    });
-    device.on('bye', (callId: string) => this.playbacks.delete(callId));
+    device.on('playback-control', (callId: string, cmd: MansRtspCommand) => recorders.control(callId, cmd));
+    device.on('bye', (callId: string) => recorders.forget(callId));
     // End of a recording range: MediaStatus 121 in the INVITE's dialog (notes §8.5).
     this.media.on('playback-ended', (callId: string) => {
       device.sendMediaStatus(callId, 121).catch((e: unknown) => this.logger.warn(`MediaStatus for ${callId} failed: ${(e as Error).message}`, { callId }));
@@ -171,8 +164,8 @@ export class Gateway extends EventEmitter {
     const ptz = this.ptz;
     this.ptz = undefined;
     await ptz?.close();
-    await Promise.all([...this.recordings.values()].map((r) => r.stop().catch(() => undefined)));
-    this.recordings.clear();
-    this.playbacks.clear();
+    const recorders = this.recorders;
+    this.recorders = undefined;
+    await recorders?.stop();
   }
 }
