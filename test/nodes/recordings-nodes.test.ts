@@ -17,7 +17,11 @@ import type { NodeInitializer } from 'node-red';
 import { locateFfTool } from '../../lib/media/ffmpeg-path';
 import { SimulatedCamera } from '../../lib/sim/camera/simulated-camera';
 import { InviteSession, PlatformEmulator } from '../../lib/sim/platform/platform-emulator';
-import { ffChildren, nodeHelper, nodeInitializers, waitFor, waitForStatus } from './node-test-support';
+import { joinSharedFeedPool } from '../../lib/node-glue/shared-feed-pool';
+import { readSourceRecordingSettings, wiredPlatformTimeZone } from '../../lib/node-glue/source-recording-settings';
+import { freePort } from '../support/free-port';
+import { PROJECT_ROOT } from '../support/node-red-process';
+import { ffChildren, lastStatus, nodeHelper, nodeInitializers, waitFor, waitForStatus } from './node-test-support';
 
 const helper = nodeHelper();
 const DEVICE_ID = '34020000001180000001';
@@ -82,6 +86,8 @@ function waitForMediaStatus(session: InviteSession, timeoutMs: number): Promise<
     });
   });
 }
+
+const lastStatusOf = (id: string) => lastStatus(helper.getNode(id));
 
 describe('recordings through the nodes', function () {
   this.timeout(90_000);
@@ -233,6 +239,40 @@ describe('recordings through the nodes', function () {
     assert.ok(!fs.readdirSync(path.join(folder, today)).some((f) => f.endsWith('.part')), 'the open segment was closed');
   });
 
+  it('examples/recordings.json: files dropped in the default folder under the user directory are listed, with no camera', async () => {
+    const userDir = path.join(tmp, 'userdir');
+    const example = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'examples', 'recordings.json'), 'utf8')) as FlowItem[]).filter((n) => n.type !== 'comment');
+    const source = example.find((n) => n.type === 'rtsp-source') as FlowItem;
+    assert.ok(typeof source.recordDirs === 'string' && !path.isAbsolute(source.recordDirs), 'the example folder is relative to the user directory');
+    await makeSegment(path.join(userDir, source.recordDirs, '2026-01-10', '09-00-00.mp4'), shanghai('2026-01-10', '09:00:00') % 86400, 4);
+    const closedPort = await freePort();
+    for (const n of example) {
+      if (n.type === 'wvp-register') Object.assign(n, { host: '127.0.0.1', port: platform.port, localIp: '127.0.0.1', localPort: 0, mediaIp: '127.0.0.1', mediaPortMin: 36100, mediaPortMax: 36199, passwordEnv: '' });
+      // No camera: nothing listens on this port.
+      if (n.type === 'rtsp-source') Object.assign(n, { url: `rtsp://127.0.0.1:${closedPort}/h264` });
+      if (n.type === 'debug') n.type = 'helper';
+    }
+    const reg = example.find((n) => n.type === 'wvp-register') as FlowItem;
+    helper.settings({ userDir });
+    try {
+      await helper.load(inits, example, { [reg.id]: { password: 'rec-secret' } });
+      const deviceId = String((example.find((n) => n.type === 'gb28181-device') as FlowItem).deviceId);
+      await platform.waitForRegistration(deviceId, 15000).catch((e: Error) => {
+        throw new Error(`${e.message}; statuses: ${example.map((n) => `${n.type}=${JSON.stringify(helper.getNode(n.id) ? lastStatusOf(n.id) : 'absent')}`).join(' ')}`);
+      });
+      const deadline = Date.now() + 15000;
+      let items: Record<string, string>[] = [];
+      while (Date.now() < deadline) {
+        items = (await platform.queryRecordInfo(deviceId, String(source.channelId), '2026-01-10T00:00:00', '2026-01-10T23:59:59', 8000)).items;
+        if (items.length) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.deepEqual(items.map((i) => `${i.StartTime}–${i.EndTime}`), ['2026-01-10T09:00:00–2026-01-10T09:00:04']);
+    } finally {
+      helper.settings({});
+    }
+  });
+
   it('on-command recorder: RecordCmd Record starts it (status recording), StopRecord stops it', async () => {
     const folder = path.join(tmp, 'oncommand');
     await helper.load(inits, flow({ recordDirs: folder, recordMode: 'on-command', recordSegmentMin: 0.05 }), { reg: { password: 'rec-secret' }, src: {} });
@@ -248,5 +288,58 @@ describe('recordings through the nodes', function () {
     const stop = await platform.sendDeviceControl(DEVICE_ID, CH, { RecordCmd: 'StopRecord' });
     assert.equal(stop.response?.Result, 'OK', JSON.stringify(stop.response));
     await waitForStatus(src, /^H\.264 320×240 25 fps$/, 5000);
+  });
+});
+
+describe('recording settings of the nodes', () => {
+  it('reads the rtsp-source recording properties with one problem line per bad field', () => {
+    const ok = readSourceRecordingSettings({ recordDirs: 'rec/a\n\n/abs/b\nrec/a', recordMode: 'continuous', recordSegmentMin: '0.5', recordMaxAgeDays: '7', recordMaxSizeMb: '500' }, '/home/nr');
+    assert.deepEqual(ok.problems, []);
+    assert.deepEqual(ok.dirs, ['/home/nr/rec/a', '/abs/b']);
+    assert.equal(ok.segmentSeconds, 30);
+    assert.equal(ok.pattern, '{YYYY-MM-DD}/{HH-mm-ss}');
+    assert.equal(ok.maxAgeDays, 7);
+    assert.equal(ok.maxSizeMb, 500);
+    const defaults = readSourceRecordingSettings({}, '/x');
+    assert.deepEqual({ dirs: defaults.dirs, mode: defaults.mode, segmentSeconds: defaults.segmentSeconds, nameMarks: defaults.nameMarks }, { dirs: [], mode: 'off', segmentSeconds: 600, nameMarks: 'start' });
+    const bad = readSourceRecordingSettings({ recordMode: 'always', recordPattern: '{HH}', recordSegmentMin: '0', recordMaxSizeMb: 'lots' }, '/x');
+    assert.equal(bad.problems.length, 4, bad.problems.join(' | '));
+    assert.match(readSourceRecordingSettings({ recordMode: 'continuous' }, '/x').problems[0], /needs a recordings folder/);
+    assert.match(readSourceRecordingSettings({ recordDirs: 'a', recordMode: 'on-command', recordNameMarks: 'end' }, '/x').problems[0], /start/);
+  });
+
+  it('takes the time zone of the platform the source is wired to', () => {
+    const defs = [
+      { id: 'reg', type: 'wvp-register', timeZone: 'Europe/Berlin' },
+      { id: 'dev', type: 'gb28181-device', platform: 'reg' },
+      { id: 'dbg', type: 'debug' },
+    ];
+    assert.equal(wiredPlatformTimeZone([['dbg', 'dev']], defs, 'Asia/Shanghai'), 'Europe/Berlin');
+    assert.equal(wiredPlatformTimeZone([['dbg']], defs, 'Asia/Shanghai'), 'Asia/Shanghai');
+    assert.equal(wiredPlatformTimeZone(undefined, defs, 'Asia/Shanghai'), 'Asia/Shanghai');
+  });
+
+  it('one shared feed pool per runtime: keep-warm follows the senders, the last member closes it', () => {
+    const runtime = {};
+    const recorder = joinSharedFeedPool(runtime);
+    const sender = joinSharedFeedPool(runtime, { gopCache: false, keepWarmMs: 4000, transcode: { video: true } });
+    const other = joinSharedFeedPool({});
+    assert.equal(recorder.pool, sender.pool);
+    assert.notEqual(other.pool, sender.pool);
+    assert.deepEqual(recorder.transcode(), { video: true });
+    const opts = (sender.pool as unknown as { options: { keepWarmMs: number; gopCache: boolean } }).options;
+    assert.equal(opts.keepWarmMs, 4000);
+    assert.equal(opts.gopCache, false);
+    sender.leave();
+    sender.leave();
+    assert.equal(opts.keepWarmMs, 0);
+    assert.equal(opts.gopCache, true);
+    assert.equal(recorder.transcode(), undefined);
+    const again = joinSharedFeedPool(runtime);
+    assert.equal(again.pool, recorder.pool, 'still open while a member remains');
+    recorder.leave();
+    again.leave();
+    other.leave();
+    assert.notEqual(joinSharedFeedPool(runtime).pool, again.pool, 'a new pool after the last member left');
   });
 });
