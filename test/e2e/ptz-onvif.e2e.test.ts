@@ -153,6 +153,10 @@ describe('gateway PTZ over ONVIF (e2e, issue #8)', function () {
     assert.equal(ptzCam.model.presets().length, 2);
     const token3 = ptzCam.model.presets().find((p) => p.name === set3.presetName)?.token;
     assert.ok(token3, 'preset 3 exists on the camera');
+    const listed = await platform.queryPresets(DEVICE_ID, CH_PTZ);
+    assert.equal(listed.complete, true);
+    assert.equal(listed.sumNum, 2);
+    assert.deepEqual(listed.presets.map((p) => p.presetId).sort((a, b) => a - b), [3, 7]);
 
     from = ptzCam.calls.length;
     await ptz(CH_PTZ, wvpPresetCommandString('call', 3));
@@ -172,6 +176,8 @@ describe('gateway PTZ over ONVIF (e2e, issue #8)', function () {
     await ptz(CH_PTZ, wvpPresetCommandString('delete', 7));
     await nextCall(ptzCam, 'RemovePreset', from);
     assert.deepEqual(ptzCam.model.presets().map((p) => p.token), [token3]);
+    const after = await platform.queryPresets(DEVICE_ID, CH_PTZ);
+    assert.deepEqual(after.presets.map((p) => p.presetId), [3], 'PresetQuery follows the delete');
   });
 
   it('answers a PTZ command for a fixed camera with 200 and sends no PTZ call', async () => {
@@ -180,6 +186,8 @@ describe('gateway PTZ over ONVIF (e2e, issue #8)', function () {
     await ptz(CH_FIXED, wvpCmdString(0, 0, 0, 0, 0));
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(fixedCam.calls.filter((c) => c.service === 'ptz'), []);
+    const presets = await platform.queryPresets(DEVICE_ID, CH_FIXED);
+    assert.equal(presets.sumNum, 0, 'a fixed camera has no presets');
     assert.ok(logger.lines.some((l) => l.context?.camera === 'Bullet' && /fixed/.test(l.message)), 'the fixed camera is named in the log');
   });
 
@@ -198,6 +206,13 @@ describe('gateway PTZ over ONVIF (e2e, issue #8)', function () {
       assert.ok(lines.length >= 1, logger.text());
     }
     assert.ok(authCam.requests.some((r) => r.action === 'GetProfiles' && !r.authenticated), 'the camera saw the wrong credentials');
+    // PresetQuery still answered within WVP's 4 s wait (notes §8.7), empty.
+    for (const id of [CH_BADAUTH, CH_REFUSED, CH_HANG]) {
+      const t0 = Date.now();
+      const r = await platform.queryPresets(DEVICE_ID, id, 4000);
+      assert.equal(r.sumNum, 0, id);
+      assert.ok(Date.now() - t0 < 4000, `${id}: PresetQuery answered in ${Date.now() - t0} ms`);
+    }
     assert.deepEqual(authCam.calls.filter((c) => c.action === 'ContinuousMove'), [], 'no move passed the camera\'s auth');
 
     // Live video on the channel whose ONVIF service hangs still decodes.
