@@ -31,6 +31,16 @@ export class CatalogChangeNotifier {
 
   constructor(private readonly o: CatalogChangeNotifierOptions) {}
 
+  /**
+   * A Catalog subscription started. When it is the only one, the catalog now is what it starts
+   * from (the platform queries the full catalog itself); changes gathered for nobody are dropped.
+   */
+  subscribed(): void {
+    if (this.o.table.active('Catalog').length !== 1) return;
+    this.stop();
+    this.told = snapshot(this.o.channels());
+  }
+
   /** Something in the channel list may have changed. */
   changed(): void {
     if (this.timer) return;

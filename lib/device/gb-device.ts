@@ -389,6 +389,7 @@ export class GbDevice extends EventEmitter {
   }
 
   private onSubscription(sub: SubscriptionDialog, phase: SubscriptionPhase): void {
+    if (sub.kind === 'Catalog' && phase === 'start') this.catalogNotifier.subscribed();
     if (sub.kind === 'MobilePosition') {
       if (phase === 'end') this.positions.stop(sub);
       else this.positions.start(sub);

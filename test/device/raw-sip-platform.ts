@@ -17,6 +17,8 @@ export interface RawMessage {
   body: Buffer;
   from: { address: string; port: number; tcp?: net.Socket };
   raw: Buffer;
+  /** Date.now() when the platform received it. */
+  receivedAt?: number;
 }
 
 export function header(m: RawMessage, name: string): string | undefined {
@@ -91,6 +93,8 @@ export class RawSipPlatform {
   registrar?: RegistrarOptions;
   registered = false;
   autoAnswerMessages = true;
+  /** Status the platform answers the device's NOTIFYs with (0: no answer). */
+  notifyStatus = 200;
   private tagSeq = 0;
   private cseq = 100;
 
@@ -154,6 +158,7 @@ export class RawSipPlatform {
   }
 
   private onMessage(m: RawMessage): void {
+    m.receivedAt = Date.now();
     this.received.push(m);
     const w = this.waiters.find((x) => x.pred(m));
     if (w) {
@@ -163,6 +168,8 @@ export class RawSipPlatform {
     if (m.method === 'REGISTER' && this.registrar) this.answerRegister(m);
     else if (m.method === 'MESSAGE' && this.autoAnswerMessages && this.registrar && !this.registrar.silent) {
       this.reply(m, this.registrar.messageStatus ?? 200, 'OK');
+    } else if (m.method === 'NOTIFY' && this.notifyStatus > 0) {
+      this.reply(m, this.notifyStatus, this.notifyStatus === 200 ? 'OK' : 'Refused');
     }
   }
 
