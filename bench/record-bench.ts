@@ -3,8 +3,10 @@
  *  - index time for 5,000 files: cold (first start, copies of one segment so identical files are
  *    probed once), from the cache (restart), and the true per-file ffprobe cost on distinct files
  *    (what a cold index of 5,000 distinct files costs at probe concurrency 2, extrapolated);
- *  - playback start: PlaybackSource start() → first access unit, seeking into the middle of a file.
- * Run: node build-rec/bench/record-bench.js [fileCount]
+ *  - playback start: PlaybackSource start() → first access unit, seeking into the middle of a file;
+ *  - playback start as the platform sees it: Playback INVITE sent → first RTP packet received, through
+ *    the headless runner's Gateway and the platform emulator on 127.0.0.1 (UDP and TCP), median.
+ * Run: node build-c1/bench/record-bench.js [fileCount]
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +14,7 @@ import { AccessUnit } from '../lib/media/access-unit';
 import { PlaybackSource } from '../lib/record/playback-source';
 import { RecordArchive } from '../lib/record/record-archive';
 import { FFMPEG, FFPROBE, TZ, buildManyFiles, makeSegment, maxLoopDelayDuring, secondOfDay, shanghaiMs, tempDir } from '../test/record/record-fixtures';
+import { CH1, DEVICE_ID, shanghaiSec, sourceConfig, startPair } from '../test/e2e/recordings-harness';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -73,10 +76,40 @@ async function playbackStartBench(runs: number): Promise<void> {
   }
 }
 
+/** Playback INVITE → first RTP at the platform, through Gateway + emulator (signalling, reader start, seek, PS/RTP). */
+async function inviteToFirstRtpBench(runs: number): Promise<void> {
+  const root = await tempDir('bench-invite');
+  const day = '2025-06-12';
+  await makeSegment(path.join(root, `${day}/10-00-00.mp4`), secondOfDay('10:00:00'), 60);
+  await makeSegment(path.join(root, `${day}/10-01-00.avi`), secondOfDay('10:01:00'), 60);
+  const { platform, gateway } = await startPair(() => [sourceConfig(CH1, 'rtsp://127.0.0.1:9/unused', [root])], { logLevel: 'error' });
+  try {
+    await gateway.recordings?.channel(CH1)?.archive.whenIndexed();
+    for (const transport of ['udp', 'tcp-passive'] as const) {
+      const times: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        // Alternate between a mid-file start in the MP4 and in the AVI; WVP's range runs to the day's end.
+        const at = r % 2 ? '10:01:45' : '10:00:30';
+        const t0 = Date.now();
+        const session = await platform.invite(DEVICE_ID, CH1, { transport, sessionType: 'Playback', startTime: shanghaiSec(day, at), endTime: shanghaiSec(day, '23:59:59') });
+        await session.waitForPackets(1, 10_000);
+        times.push((session.firstPacketAt ?? Date.now()) - t0);
+        await session.bye();
+      }
+      console.log(`playback INVITE → first RTP (${transport}, through Gateway + emulator): median ${median(times)} ms, max ${Math.max(...times)} ms over ${runs} runs`);
+    }
+  } finally {
+    await gateway.stop();
+    await platform.stop();
+    await fsp.rm(root, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 5000);
   await indexBench(count);
   await playbackStartBench(10);
+  await inviteToFirstRtpBench(10);
 }
 
 main().catch((err: unknown) => { console.error(err); process.exitCode = 1; });

@@ -13,7 +13,7 @@ import { buildManyFiles, tempDir } from '../record/record-fixtures';
 import { CH1, DEVICE_ID, gatewayConfig, sourceConfig } from './recordings-harness';
 
 const COUNT = 5000;
-const DISTINCT = 200;
+const DISTINCT = 100;
 
 describe('5,000 recordings through the headless runner (e2e)', function () {
   this.timeout(120_000);
@@ -24,7 +24,7 @@ describe('5,000 recordings through the headless runner (e2e)', function () {
   before(async () => {
     root = await tempDir('e2e-index');
     await buildManyFiles(root, COUNT); // copies of one 1 s segment: 2025-06-14 00:00:00, 00:00:02, ...
-    // Every 25th file made distinct (a few trailing bytes ffprobe ignores): 200 real probes on a cold
+    // Every 50th file made distinct (a few trailing bytes ffprobe ignores): 100 real probes on a cold
     // start, as an archive of different recordings needs; the other copies are probed once.
     const dayDir = path.join(root, 'archive', '2025-06-14');
     const names = (await fsp.readdir(dayDir)).sort();
