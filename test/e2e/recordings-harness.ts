@@ -9,6 +9,7 @@ import * as dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { DEFAULTS, GatewayConfig, SourceConfig, SourceRecordConfig } from '../../lib/config/gateway-config';
 import { Gateway } from '../../lib/gateway/gateway';
+import { Logger } from '../../lib/logger';
 import { PlatformEmulator } from '../../lib/sim/platform/platform-emulator';
 import { InviteSession } from '../../lib/sim/platform/invite-session';
 import { parseManscdp } from '../../lib/sim/platform/manscdp-body';
@@ -50,10 +51,10 @@ export function gatewayConfig(platformPort: number, sources: SourceConfig[], ext
 }
 
 /** Starts a platform emulator (no automatic queries) and a Gateway registered with it. */
-export async function startPair(sources: (port: number) => SourceConfig[], extra: Partial<GatewayConfig> = {}): Promise<{ platform: PlatformEmulator; gateway: Gateway }> {
+export async function startPair(sources: (port: number) => SourceConfig[], extra: Partial<GatewayConfig> = {}, logger?: Logger): Promise<{ platform: PlatformEmulator; gateway: Gateway }> {
   const platform = new PlatformEmulator({ host: '127.0.0.1', port: 0, autoQuery: false });
   const { port } = await platform.start();
-  const gateway = new Gateway(gatewayConfig(port, sources(port), extra), { probeOnStart: false });
+  const gateway = new Gateway(gatewayConfig(port, sources(port), extra), { probeOnStart: false, logger });
   const registered = platform.waitForRegistration(DEVICE_ID, 15_000);
   await gateway.start();
   await registered;

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Gateway } from '../../lib/gateway/gateway';
+import { silentLogger } from '../../lib/logger';
 import { formatWallClock } from '../../lib/record/zoned-time';
 import { SimulatedCamera } from '../../lib/sim/camera/simulated-camera';
 import { InviteSession } from '../../lib/sim/platform/invite-session';
@@ -142,5 +143,25 @@ describe('recorder through the headless runner (e2e)', function () {
     await waitUntil(() => tsFiles(recB).length >= 1 && !fs.readdirSync(recB, { recursive: true }).some((f) => String(f).endsWith('.part')), 5000, 'the on-command segment closed');
     const b = await pf.queryRecordInfo(DEVICE_ID, CH2, formatWallClock(now - 3600_000, TZ), formatWallClock(Date.now() + 3600_000, TZ));
     assert.ok(b.sumNum >= 1, 'the on-command segment is listed');
+  });
+
+  it('a camera set to record without record_dirs: one warning at start, no recorder, no camera pull, RecordCmd answered ERROR', async () => {
+    for (const s of sessions.splice(0)) if (!s.isEnded) await s.bye().catch(() => s.close());
+    await gateway?.stop();
+    await platform?.stop();
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (m: string) => { warnings.push(m); } };
+    const before = camera.stats().plays;
+    ({ platform, gateway } = await startPair(() => [
+      sourceConfig(CH1, camera.url('/a'), [], { mode: 'continuous', segmentSeconds: 2 }),
+    ], {}, logger));
+    const recordDirWarnings = warnings.filter((w) => w.includes('record_dirs'));
+    assert.equal(recordDirWarnings.length, 1, warnings.join('\n'));
+    assert.match(recordDirWarnings[0], new RegExp(`channel ${CH1}.*record\\.mode is "continuous" but record_dirs is empty`));
+    assert.equal(gateway.recordings?.channel(CH1), undefined);
+    const refused = await platform.sendDeviceControl(DEVICE_ID, CH1, { RecordCmd: 'Record' });
+    assert.equal(refused.response?.Result, 'ERROR');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(camera.stats().plays, before, 'nothing pulls the camera for a recorder that is off');
   });
 });
