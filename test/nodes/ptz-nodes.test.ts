@@ -5,10 +5,13 @@
  * live video the status and channel must keep whatever ONVIF does.
  */
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Node, NodeInitializer } from 'node-red';
 import { SimulatedCamera } from '../../lib/sim/camera/simulated-camera';
 import { PTZ_PROFILE_TOKEN, SimulatedOnvifCamera, SimulatedOnvifCameraOptions } from '../../lib/sim/onvif-camera';
 import { PlatformEmulator } from '../../lib/sim/platform/platform-emulator';
+import { PROJECT_ROOT } from '../support/node-red-process';
 import { callsOf, lastStatus, nodeHelper, nodeInitializers, waitFor, waitForStatus } from './node-test-support';
 
 const helper = nodeHelper();
@@ -245,5 +248,50 @@ describe('nodes: PTZ over ONVIF and alarms', function () {
     r.dev.receive({ topic: 'alarm', payload: { channelId: CH, priority: 2, method: 5, type: 2, description: 'subscribed motion' } });
     const alarm = await waitFor('alarm NOTIFY', () => r.platform.alarms(DEVICE_ID).find((a) => a.description === 'subscribed motion'), 5000);
     assert.equal(alarm.via, 'notify');
+  });
+
+  it('examples/ptz-alarm.json: the PTZ loop moves the camera, the inject raises an alarm at the platform', async () => {
+    const plat = new PlatformEmulator({ host: '127.0.0.1', port: 0, password: PLATFORM_PASSWORD, autoQuery: false, mediaPortRange: [34300, 34399] });
+    platform = plat;
+    await plat.start();
+    const cam = new SimulatedOnvifCamera({ username: 'admin', password: CAM_PASSWORD });
+    onvif = cam;
+    await cam.start();
+    const example = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'examples', 'ptz-alarm.json'), 'utf8')) as FlowItem[];
+    assert.ok(!JSON.stringify(example).match(/"password"\s*:/), 'no secret in the example');
+    // Comment nodes are editor notes; inject and debug are core nodes the test runtime does not load: helpers stand in.
+    const flow = example.filter((n) => n.type !== 'comment');
+    const injects = new Map<string, Msg>();
+    for (const n of flow) {
+      if (n.type === 'wvp-register') Object.assign(n, { host: '127.0.0.1', port: plat.port, localIp: '127.0.0.1', localPort: 0, mediaIp: '127.0.0.1', mediaPortMin: 34400, mediaPortMax: 34499, passwordEnv: '' });
+      if (n.type === 'rtsp-source') Object.assign(n, { url: camera.url('/h264'), onvifHost: '127.0.0.1', onvifPort: cam.port });
+      if (n.type === 'inject') {
+        injects.set(String(n.name), { topic: String(n.topic), payload: n.payloadType === 'json' ? JSON.parse(String(n.payload)) : n.payload });
+        n.type = 'helper';
+      }
+      if (n.type === 'debug') n.type = 'helper';
+    }
+    const of = (t: string) => flow.filter((n) => n.type === t);
+    const src = of('rtsp-source')[0];
+    const dev = of('gb28181-device')[0];
+    assert.ok((dev.wires?.[1] ?? []).includes(src.id), 'device output 2 is wired to the camera');
+    await helper.load(inits, flow, { [of('wvp-register')[0].id]: { password: PLATFORM_PASSWORD }, [src.id]: { username: 'admin', password: CAM_PASSWORD } });
+    const deviceId = String(dev.deviceId);
+    const channelId = String(src.channelId);
+    await plat.waitForRegistration(deviceId, 15000);
+    await waitForStatus(helper.getNode(src.id), /· PTZ$/, 15000);
+    await plat.ptz(deviceId, channelId, 'right', { horizonSpeed: 255, zoomSpeed: 0 });
+    await waitFor('the camera moves right', () => cam.calls.some((c) => c.action === 'ContinuousMove' && c.velocity?.x === 1), 3000);
+
+    const motion = injects.get('motion at the gate');
+    assert.ok(motion, 'the example has the motion inject');
+    const injectId = flow.find((n) => n.name === 'motion at the gate')?.id as string;
+    helper.getNode(injectId).send(motion);
+    const alarm = await waitFor('alarm at the platform', () => plat.alarms(deviceId).find((a) => a.description === 'motion at the gate'), 5000);
+    assert.equal(alarm.channelId, channelId);
+    assert.equal(alarm.method, 5);
+    const tamperId = flow.find((n) => n.name === 'tamper (device alarm)')?.id as string;
+    helper.getNode(tamperId).send(injects.get('tamper (device alarm)'));
+    await waitFor('device alarm at the platform', () => plat.alarms(deviceId).find((a) => a.channelId === deviceId), 5000);
   });
 });
