@@ -80,10 +80,13 @@ describe('PlatformEmulator NOTIFY and alarm handling (NotifyRequestProcessor, Al
 
     const third = '34020000001320000013';
     const changed = platform.waitForEvent('catalog-notify', undefined, 3000);
-    device.notify(catalogNotify([item(CH2, 'DEL'), item(third), item('', 'ADD'), item(CH1, 'BOGUS')]), { ...dialog, cseq: 3 });
+    const unknown = '34020000001320000099';
+    device.notify(catalogNotify([item(CH2, 'DEL'), item(third), item('', 'ADD'), item(CH1, 'BOGUS'), item(unknown, 'ON')]), { ...dialog, cseq: 3 });
     await device.response('NOTIFY');
     const [mixed] = await changed;
-    assert.deepEqual(mixed.changes.map((c) => [c.channelId, c.event, c.eventDefaulted]), [[CH2, 'DEL', false], [third, 'ADD', true]]);
+    assert.deepEqual(mixed.changes.map((c) => [c.channelId, c.event, c.eventDefaulted]), [[CH2, 'DEL', false], [third, 'ADD', true], [unknown, 'ON', false]]);
+    assert.equal(platform.channelStatus(DEVICE_ID, unknown), undefined, 'WVP only updates channels it has');
+    assert.ok(problems.some((p) => p.includes(`ON for channel ${unknown}`)), problems.join('; '));
     assert.equal(platform.channelStatus(DEVICE_ID, CH2), undefined);
     assert.equal(platform.channelStatus(DEVICE_ID, third), 'ON');
     assert.deepEqual(platform.channels(DEVICE_ID).map((c) => c.channelId).sort(), [CH1, third].sort());

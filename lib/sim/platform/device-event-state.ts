@@ -41,7 +41,11 @@ export class DeviceEventState {
     this.channels.set(deviceId, map);
   }
 
-  applyCatalogChange(deviceId: string, change: CatalogChange): void {
+  /**
+   * Applies one change; returns false when WVP would change nothing (a status event for a channel it
+   * does not know: channelsOnline/channelsOffline only update existing rows).
+   */
+  applyCatalogChange(deviceId: string, change: CatalogChange): boolean {
     const map = this.channelMap(deviceId);
     const known = map.get(change.channelId);
     const now = Date.now();
@@ -49,12 +53,10 @@ export class DeviceEventState {
       case 'ON':
       case 'OFF':
       case 'VLOST':
-      case 'DEFECT': {
-        const status = change.event === 'ON' ? 'ON' : 'OFF';
-        if (known) Object.assign(known, { status, lastEvent: change.event, updatedAt: now });
-        else map.set(change.channelId, { channelId: change.channelId, status, item: { ...change.item }, lastEvent: change.event, updatedAt: now });
+      case 'DEFECT':
+        if (!known) return false;
+        Object.assign(known, { status: change.event === 'ON' ? 'ON' : 'OFF', lastEvent: change.event, updatedAt: now });
         break;
-      }
       case 'ADD':
       case 'UPDATE': {
         const status = (change.item.Status ?? '').trim().toUpperCase() === 'ON' ? 'ON' : 'OFF';
@@ -65,6 +67,7 @@ export class DeviceEventState {
         map.delete(change.channelId);
         break;
     }
+    return true;
   }
 
   channelList(deviceId: string): PlatformChannelState[] {

@@ -643,7 +643,11 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     const parsed = parseCatalogChanges(doc);
     for (const p of parsed.problems) this.emit('manscdp-problem', deviceId, p);
     if (!parsed.value) return;
-    for (const change of parsed.value) this.eventState.applyCatalogChange(deviceId, change);
+    for (const change of parsed.value) {
+      if (!this.eventState.applyCatalogChange(deviceId, change)) {
+        this.emit('manscdp-problem', deviceId, `Catalog NOTIFY ${change.event} for channel ${change.channelId} that the platform does not know: WVP updates nothing`);
+      }
+    }
     this.emit('catalog-notify', { deviceId, callId, sn: doc.sn, changes: parsed.value, subscription: sub?.info() });
   }
 
