@@ -53,9 +53,16 @@ export interface GbDeviceOptions {
   recordQuery?: RecordQuery;
   /** Delay between the 200 to a query and its answer MESSAGE (default 60 ms; WVP must be waiting, notes §8.1). */
   answerDelayMs?: number;
-  /** PresetQuery answer; bounded by the device (presetTimeoutMs, default 3000 ms, WVP waits 4 s). */
+  /**
+   * PresetQuery answer for the query's DeviceID (a channel, or the device ID: return [] then);
+   * bounded by the device (presetTimeoutMs, default 3000 ms, WVP waits 4 s): late or failed → empty list.
+   */
   presetQuery?: (channelId: string) => Promise<PresetEntry[]>;
-  /** RecordCmd Record/StopRecord; a rejection (or no answer within recordCommandTimeoutMs) answers Result ERROR. */
+  /**
+   * RecordCmd Record/StopRecord for the command's DeviceID (a channel, or the device ID). Resolve once
+   * the command is accepted (not when a segment is written); a rejection, or no answer within
+   * recordCommandTimeoutMs, answers Result ERROR. Without it RecordCmd answers OK.
+   */
   recordCommand?: (channelId: string, action: 'start' | 'stop') => Promise<void>;
   /** DeviceStatus `Record`: whether a channel is recording now (default: as the last RecordCmd left it). */
   recording?: (channelId: string) => boolean;
@@ -77,8 +84,10 @@ const ALLOWED = 'INVITE, ACK, BYE, CANCEL, INFO, MESSAGE, OPTIONS, SUBSCRIBE, NO
  * Events: 'registering' | 'registered' | 'failed'(reason, status?) | 'unregistered'
  * | 'control'(DeviceControlEvent) | 'invite'(StreamRequest) | 'ack'(callId) | 'bye'(callId, by)
  * | 'cancel'(callId) | 'playback-control'(callId, MansRtspCommand) | 'query'(cmdType, sn)
- * | 'alarm'(DeviceAlarm, AlarmDelivery) | 'alarm-reset'(channelId) | 'guard'(deviceId, 'set'|'reset')
- * | 'subscription'(SubscriptionKind, 'start'|'refresh'|'end').
+ * | 'alarm'(DeviceAlarm, AlarmDelivery) | 'alarm-reset'(channelId, 'platform'|'video-restored')
+ * | 'guard'(deviceId, 'set'|'reset') | 'subscription'(SubscriptionKind, 'start'|'refresh'|'end').
+ * 'alarm-reset' with 'platform' follows AlarmCmd ResetAlarm (its DeviceID: a channel, or the device
+ * for all); 'video-restored' follows a channel coming back online after a video-loss alarm.
  */
 export class GbDevice extends EventEmitter {
   private readonly opts: GbDeviceOptions;

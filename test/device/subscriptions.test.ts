@@ -59,6 +59,18 @@ describe('device subscriptions (RFC 6665, GB28181-2016 §9.11)', function () {
     assert.deepEqual(seen, [['Catalog', 'start'], ['Catalog', 'refresh'], ['Catalog', 'end']]);
   });
 
+  it('works over TCP: the NOTIFY goes back on the platform\'s connection', async () => {
+    h = await startHarness({ tcp: true, channels: channels(2), device: { catalogNotifyDelayMs: 20 } });
+    const sub = await subscribe(h, { event: 'Catalog;id=3', body: subscribeBody('Catalog', 1) });
+    assert.equal(sub.response.status, 200);
+    const p = h.platform.next((m) => isNotify(m, sub.callId));
+    h.device.upsertChannel({ ...channels(2)[0], online: false });
+    const n = await p;
+    assert.ok(n.from.tcp, 'received on the TCP connection');
+    assert.match(header(n, 'via') ?? '', /^SIP\/2\.0\/TCP /);
+    assert.equal(xmlText(xmlAll(notifyText(n), 'Item')[0], 'Event'), 'OFF');
+  });
+
   it('ends a subscription at its expiry with a terminated;reason=timeout NOTIFY', async () => {
     h = await startHarness({ channels: channels(2) });
     const seen = phases(h);
