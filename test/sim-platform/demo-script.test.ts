@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { PlatformEmulator } from '../../lib/sim/platform/platform-emulator';
 import { DemoPlatformScript, startDemoPlatformScript } from '../../lib/sim/platform/demo-script';
-import { RawSipDevice } from './raw-sip-device';
+import { hdr, RawSipDevice } from './raw-sip-device';
 
 const DEVICE_ID = '34020000001110000001';
 
@@ -48,5 +48,49 @@ describe('Demo platform script', function () {
     device.reply(bye, 200, 'OK');
     await stopping;
     script = undefined;
+  });
+
+  it('with subscribe, SUBSCRIBEs to Catalog and Alarm, logs pushed alarms and catalog changes, and unsubscribes on stop', async () => {
+    platform = new PlatformEmulator({ autoQuery: false });
+    const { port } = await platform.start();
+    device = new RawSipDevice(DEVICE_ID, port);
+    await device.start();
+    const lines: string[] = [];
+    script = startDemoPlatformScript(platform, { deviceId: DEVICE_ID, log: (l) => lines.push(l), subscribe: { expires: 600 } });
+    await device.registerFully(undefined);
+    const query = await device.request('MESSAGE');
+    device.reply(query, 200, 'OK');
+    const sn = /<SN>(\d+)<\/SN>/.exec(query.body.toString())?.[1];
+    device.message(`<?xml version="1.0" encoding="GB2312"?><Response><CmdType>Catalog</CmdType><SN>${sn}</SN><DeviceID>${DEVICE_ID}</DeviceID><SumNum>0</SumNum><DeviceList Num="0"></DeviceList></Response>`);
+    await device.response('MESSAGE');
+
+    const dialogs = new Map<string, { callId: string; tag: string; event: string }>();
+    for (let i = 0; i < 2; i++) {
+      const sub = await device.request('SUBSCRIBE');
+      const kind = /<CmdType>(\w+)<\/CmdType>/.exec(sub.body.toString())?.[1] ?? '';
+      assert.equal(hdr(sub, 'Expires'), '600');
+      dialogs.set(kind, { callId: hdr(sub, 'Call-ID') ?? '', tag: /;tag=([^;>\s]+)/.exec(hdr(sub, 'From') ?? '')?.[1] ?? '', event: hdr(sub, 'Event') ?? '' });
+      device.reply(sub, 200, 'OK', ['Expires: 600']);
+    }
+    assert.deepEqual([...dialogs.keys()].sort(), ['Alarm', 'Catalog']);
+    const alarm = dialogs.get('Alarm');
+    assert.ok(alarm);
+    device.notify(`<?xml version="1.0" encoding="GB2312"?><Notify><CmdType>Alarm</CmdType><SN>1</SN><DeviceID>34020000001320000007</DeviceID><AlarmPriority>1</AlarmPriority><AlarmMethod>2</AlarmMethod><AlarmTime>2024-05-01T10:00:00</AlarmTime><Info><AlarmType>1</AlarmType></Info></Notify>`,
+      { callId: alarm.callId, platformTag: alarm.tag, deviceTag: 'dev200', event: alarm.event });
+    await device.response('NOTIFY');
+    const deadline = Date.now() + 2000;
+    while (!lines.some((l) => l.startsWith('alarm from 34020000001320000007')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(lines.some((l) => l.startsWith('alarm from 34020000001320000007 via notify: priority 1 method 2 type 1')), lines.join('\n'));
+    assert.ok(lines.includes('Catalog subscription: 200 active') && lines.includes('Alarm subscription: 200 active'), lines.join('\n'));
+
+    const stopping = script.stop();
+    for (let i = 0; i < 2; i++) {
+      const end = await device.request('SUBSCRIBE');
+      assert.equal(hdr(end, 'Expires'), '0');
+      device.reply(end, 200, 'OK');
+    }
+    await stopping;
+    script = undefined;
+    assert.deepEqual(platform.subscriptions(), []);
   });
 });

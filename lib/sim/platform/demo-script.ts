@@ -1,15 +1,18 @@
 /**
  * What the demo's platform does on its own, so `npm start` shows a live stream without a real WVP:
  * when the device registers, read its catalog, INVITE the first camera channel over UDP and log the
- * media it receives every 10 s. A re-registration starts over.
+ * media it receives every 10 s. A re-registration starts over. Alarms and catalog changes the device
+ * pushes are logged; with `subscribe` the platform also SUBSCRIBEs to Catalog and Alarm as WVP can.
  */
-import { InviteSession, PlatformEmulator, RegisteredDevice } from './platform-emulator';
+import { CatalogNotification, InviteSession, PlatformAlarm, PlatformEmulator, RegisteredDevice } from './platform-emulator';
 
 export interface DemoPlatformScriptOptions {
   deviceId: string;
   log: (line: string) => void;
   /** Seconds between media reports (default 10). */
   reportEverySeconds?: number;
+  /** SUBSCRIBE to Catalog and Alarm after the catalog query, refreshed automatically (default off). */
+  subscribe?: { expires?: number };
 }
 
 export interface DemoPlatformScript {
@@ -31,11 +34,28 @@ export function startDemoPlatformScript(platform: PlatformEmulator, options: Dem
     options.log(`catalog: ${catalog.items.map((i) => `${i.DeviceID} ${i.Name ?? ''} ${i.Status ?? ''}`).join('; ') || 'empty'}`);
     const channel = catalog.items.find((i) => /^\d{20}$/.test(i.DeviceID ?? '') && (i.DeviceID ?? '').substring(10, 13) === '132')
       ?? catalog.items.find((i) => /^\d{20}$/.test(i.DeviceID ?? ''));
+    if (options.subscribe && !stopped) subscribeAll(dev.deviceId);
     if (!channel || stopped) return;
     if (session && !session.isEnded) await session.bye().catch(() => undefined);
     session = await platform.invite(dev.deviceId, channel.DeviceID, { transport: 'udp' });
     options.log(`playing ${channel.DeviceID} (ssrc ${session.ssrc}, call ${session.callId})`);
     session.once('bye', () => options.log(`device ended the stream of ${channel.DeviceID}`));
+  };
+
+  const subscribeAll = (deviceId: string): void => {
+    for (const kind of ['Catalog', 'Alarm'] as const) {
+      platform.subscribe(deviceId, kind, { expires: options.subscribe?.expires ?? 3600, autoRefresh: true })
+        .then((sub) => options.log(`${kind} subscription: ${sub.status} ${sub.state}`))
+        .catch((e: unknown) => options.log(`${kind} subscription failed: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  };
+  const onAlarm = (a: PlatformAlarm): void => {
+    if (a.deviceId !== options.deviceId) return;
+    options.log(`alarm from ${a.channelId} via ${a.via}: priority ${a.priority ?? '?'} method ${a.method ?? '?'} type ${a.type ?? '-'} "${a.description}" at ${a.time}`);
+  };
+  const onCatalogNotify = (n: CatalogNotification): void => {
+    if (n.deviceId !== options.deviceId) return;
+    options.log(`catalog change: ${n.changes.map((c) => `${c.channelId} ${c.event}`).join(', ') || 'none'}`);
   };
 
   const onRegister = (dev: RegisteredDevice): void => {
@@ -47,6 +67,8 @@ export function startDemoPlatformScript(platform: PlatformEmulator, options: Dem
   };
   platform.on('register', onRegister);
   platform.on('unregister', onUnregister);
+  platform.on('alarm', onAlarm);
+  platform.on('catalog-notify', onCatalogNotify);
 
   return {
     async stop() {
@@ -54,6 +76,9 @@ export function startDemoPlatformScript(platform: PlatformEmulator, options: Dem
       clearInterval(report);
       platform.off('register', onRegister);
       platform.off('unregister', onUnregister);
+      platform.off('alarm', onAlarm);
+      platform.off('catalog-notify', onCatalogNotify);
+      for (const sub of platform.subscriptions(options.deviceId)) if (sub.state === 'active') await sub.unsubscribe().catch(() => undefined);
       if (session && !session.isEnded) await session.bye().catch(() => undefined);
     },
   };
