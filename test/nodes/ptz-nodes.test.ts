@@ -128,6 +128,18 @@ describe('nodes: PTZ over ONVIF and alarms', function () {
     assert.equal(r.onvif.calls.filter((c) => c.fault !== undefined).length, 0, 'no call the camera rejected');
   });
 
+  it('ONVIF answering after the first probe: the channel message is sent again with PTZType 1 and the catalog follows', async () => {
+    const r = await start({ answerDelayMs: 900 });
+    const first = await waitFor('first channel message', () => sentOn(r.src, 0)[0], 15000);
+    assert.equal((first.payload as { ptzType: number }).ptzType, 3, 'unknown yet: the editor value (3)');
+    const again = await waitFor('channel message with PTZType 1', () => sentOn(r.src, 0).find((m) => (m.payload as { ptzType?: number }).ptzType === 1), 15000);
+    assert.equal((again.payload as { online: boolean }).online, true, 'the re-sent message keeps the live state');
+    await waitForStatus(r.src, /^H\.264 320×240 25 fps · PTZ$/, 5000);
+    await waitForStatus(r.dev, /^registered · 1 ch/, 10000);
+    const catalog = await r.platform.queryCatalog(DEVICE_ID, 8000);
+    assert.equal(catalog.items.find((i) => i.DeviceID === CH)?.['Info.PTZType'], '1');
+  });
+
   it('a lost stop: the camera stops by itself after the stop-after bound', async () => {
     const r = await start({}, { stopAfter: 400 });
     await waitForStatus(r.src, /· PTZ$/, 15000);
