@@ -78,7 +78,10 @@ export class ChannelDirectory {
     // Only the main stream decides the channel's status: a dead sub-stream does not take a camera offline.
     if (!entry || !key.endsWith('/main') || entry.descriptor.online === online) return [];
     entry.descriptor = { ...entry.descriptor, online };
-    this.logger.info(`channel ${channelId} ${online ? 'online' : `offline${reason ? `: ${reason}` : ''}`}`, { channelId });
+    // Per camera, at warn when it goes away: GbDevice raises the video-loss alarm on this change.
+    const line = `channel ${channelId} ${online ? 'online' : `offline (video loss)${reason ? `: ${reason}` : ''}`}`;
+    if (online) this.logger.info(line, { channelId, camera: entry.source.name });
+    else this.logger.warn(line, { channelId, camera: entry.source.name });
     return [{ ...entry.descriptor }];
   }
 

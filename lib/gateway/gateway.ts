@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { GatewayConfig } from '../config/gateway-config';
-import { DeviceAlarm, DeviceControlEvent, GbDevice } from '../device/gb-device';
+import { DeviceControlEvent, GbDevice } from '../device/gb-device';
 import { Logger, silentLogger } from '../logger';
 import { MediaService } from '../media/media-service';
 import { FfProbe } from '../media/ff-probe';
@@ -132,9 +132,6 @@ export class Gateway extends EventEmitter {
     device.on('control', (event: DeviceControlEvent) => {
       this.emit('control', event);
       void ptz.handleControl(event);
-    });
-    device.on('alarm', (alarm: DeviceAlarm, how: string) => {
-      this.logger.info(`alarm ${alarm.method}/${alarm.type ?? '-'} on ${alarm.channelId}: ${how}`, { channelId: alarm.channelId, description: alarm.description });
     });
     device.on('playback-control', (callId: string, cmd: MansRtspCommand) => recorders.control(callId, cmd));
     device.on('bye', (callId: string) => recorders.forget(callId));
