@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import iconv from 'iconv-lite';
 import { PlatformEmulator, PlatformSubscription } from '../../lib/sim/platform/platform-emulator';
+import { parseWvpIsoTime } from '../../lib/sim/platform/device-notifications';
 import { hdr, RawSip, RawSipDevice } from './raw-sip-device';
 
 const DEVICE_ID = '34020000001320000001';
@@ -160,5 +161,16 @@ describe('PlatformEmulator NOTIFY and alarm handling (NotifyRequestProcessor, Al
     device.notify(catalogNotify([item(CH1, 'OFF')]), { ...dialog, cseq: 4, deviceId: stranger });
     assert.equal((await device.response('NOTIFY')).startLine, 'SIP/2.0 200 OK');
     assert.match((await ignored)[1], /not online/);
+  });
+});
+
+describe('WVP AlarmTime reading (DateUtil#ISO8601Toyyyy_MM_dd_HH_mm_ss)', () => {
+  it('accepts yyyy-MM-ddTHH:mm:ss with optional millis and zone, reads zone-less times in the platform zone, refuses other forms', () => {
+    assert.equal(parseWvpIsoTime('2024-03-01T08:09:10', 'Asia/Shanghai'), Date.UTC(2024, 2, 1, 0, 9, 10));
+    assert.equal(parseWvpIsoTime('2024-07-01T08:09:10.500', 'Europe/Berlin'), Date.UTC(2024, 6, 1, 6, 9, 10, 500));
+    assert.equal(parseWvpIsoTime('2024-03-01T08:09:10Z', 'Asia/Shanghai'), Date.UTC(2024, 2, 1, 8, 9, 10));
+    assert.equal(parseWvpIsoTime('2024-03-01T08:09:10-05:30'), Date.UTC(2024, 2, 1, 13, 39, 10));
+    assert.equal(parseWvpIsoTime('2024-03-01T08:09:10'), new Date(2024, 2, 1, 8, 9, 10).getTime());
+    for (const bad of ['2024-03-01 08:09:10', '2024-03-01T08:09:10+0800', '2024-03-01T08:09:10.5', '20240301T080910', '2024-3-1T8:09:10', '']) assert.equal(parseWvpIsoTime(bad), undefined, bad);
   });
 });

@@ -35,7 +35,7 @@ export interface PlatformAlarm {
   description: string;
   /** AlarmTime as sent. */
   time: string;
-  /** AlarmTime read as local time (zone suffix honoured). */
+  /** AlarmTime read in the platform's zone (PlatformEmulatorOptions.timeZone; a zone suffix wins). */
   timeMs: number;
   longitude: number;
   latitude: number;
@@ -63,16 +63,34 @@ export interface Parsed<T> {
   problems: string[];
 }
 
-const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,3})?(Z|[+-]\d{2}:?\d{2})?$/;
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{3})?(Z|[+-]\d{2}:\d{2})?$/;
 
-/** DateUtil#ISO8601Toyyyy_MM_dd_HH_mm_ss accepts these forms; undefined for anything else. */
-export function parseWvpIsoTime(text: string): number | undefined {
+/** Minutes east of UTC of an IANA zone at a given instant. */
+function zoneOffsetMinutes(timeZone: string, atMs: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    .formatToParts(new Date(atMs));
+  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return Math.round((asUtc - Math.floor(atMs / 1000) * 1000) / 60_000);
+}
+
+/**
+ * DateUtil#ISO8601Toyyyy_MM_dd_HH_mm_ss accepts these forms; undefined for anything else. A time
+ * without zone is wall time in `timeZone` (WVP's configured zone), else in this process's zone.
+ */
+export function parseWvpIsoTime(text: string, timeZone?: string): number | undefined {
   const m = ISO_TIME.exec(text.trim());
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, frac, zone] = m;
-  const ms = frac ? Number(frac.slice(1).padEnd(3, '0')) : 0;
-  if (!zone) return new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms).getTime();
+  const ms = frac ? Number(frac.slice(1)) : 0;
   const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+  if (!zone && timeZone) {
+    // Two passes settle the offset across a DST change.
+    let guess = utc - zoneOffsetMinutes(timeZone, utc) * 60_000;
+    guess = utc - zoneOffsetMinutes(timeZone, guess) * 60_000;
+    return guess;
+  }
+  if (!zone) return new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms).getTime();
   if (zone === 'Z') return utc;
   const sign = zone.startsWith('-') ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
@@ -107,12 +125,12 @@ export function parseCatalogChanges(doc: ManscdpDocument): Parsed<CatalogChange[
   return { value: changes, problems };
 }
 
-export function parseAlarm(doc: ManscdpDocument, deviceId: string, via: 'notify' | 'message'): Parsed<PlatformAlarm> {
+export function parseAlarm(doc: ManscdpDocument, deviceId: string, via: 'notify' | 'message', timeZone?: string): Parsed<PlatformAlarm> {
   const f = doc.fields;
   if (f.DeviceID === undefined) return { problems: ['Alarm without <DeviceID>: WVP fails on it and loses the alarm'] };
   const time = f.AlarmTime;
   if (time === undefined || time.trim() === '') return { problems: ['Alarm without <AlarmTime>: WVP cannot convert the time and loses the alarm'] };
-  const timeMs = parseWvpIsoTime(time);
+  const timeMs = parseWvpIsoTime(time, timeZone);
   if (timeMs === undefined) return { problems: [`Alarm AlarmTime "${time}" is not ISO 8601 (yyyy-MM-ddTHH:mm:ss): WVP loses the alarm`] };
   const problems: string[] = [];
   const hasInfo = 'Info' in f || Object.keys(f).some((k) => k.startsWith('Info.'));

@@ -68,6 +68,11 @@ export interface PlatformEmulatorOptions {
   sipTimeoutMs?: number;
   /** User-Agent of our requests and responses. */
   userAgent?: string;
+  /**
+   * IANA zone in which zone-less times from devices (AlarmTime) are read, as WVP's DateUtil does with
+   * its configured zone; default this process's zone.
+   */
+  timeZone?: string;
   logger?: Logger;
 }
 
@@ -652,7 +657,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
   }
 
   private recordAlarm(deviceId: string, doc: ManscdpDocument, via: 'notify' | 'message'): void {
-    const parsed = parseAlarm(doc, deviceId, via);
+    const parsed = parseAlarm(doc, deviceId, via, this.opts.timeZone);
     for (const p of parsed.problems) this.emit('manscdp-problem', deviceId, p);
     if (!parsed.value) return;
     // DeviceAlarmMethod.Other (7) goes to a redis channel instead of WVP's alarm list ("作者自用判断").
