@@ -17,6 +17,7 @@ import type { NodeInitializer } from 'node-red';
 import { locateFfTool } from '../../lib/media/ffmpeg-path';
 import { SimulatedCamera } from '../../lib/sim/camera/simulated-camera';
 import { InviteSession, PlatformEmulator } from '../../lib/sim/platform/platform-emulator';
+import { readStreamRequestMessage } from '../../lib/node-glue/flow-messages';
 import { joinSharedFeedPool } from '../../lib/node-glue/shared-feed-pool';
 import { readSourceRecordingSettings, wiredPlatformTimeZone } from '../../lib/node-glue/source-recording-settings';
 import { freePort } from '../support/free-port';
@@ -306,6 +307,17 @@ describe('recording settings of the nodes', () => {
     assert.equal(bad.problems.length, 4, bad.problems.join(' | '));
     assert.match(readSourceRecordingSettings({ recordMode: 'continuous' }, '/x').problems[0], /needs a recordings folder/);
     assert.match(readSourceRecordingSettings({ recordDirs: 'a', recordMode: 'on-command', recordNameMarks: 'end' }, '/x').problems[0], /start/);
+  });
+
+  it('reads playback-control messages (MANSRTSP on output 1) and invites with their range', () => {
+    const m = readStreamRequestMessage({ event: 'playback-control', callId: 'c1', deviceNodeId: 'd', channelId: CH, command: { method: 'PLAY', range: { from: 12.5 }, scale: 4, cseq: 3 } });
+    assert.deepEqual(m, { event: 'playback-control', callId: 'c1', deviceNodeId: 'd', channelId: CH, command: { method: 'PLAY', range: { from: 12.5 }, scale: 4 } });
+    const now = readStreamRequestMessage({ event: 'playback-control', callId: 'c1', deviceNodeId: 'd', command: { method: 'PLAY', range: { from: 'now' } } });
+    assert.deepEqual(now?.event === 'playback-control' ? now.command : undefined, { method: 'PLAY', range: { from: 'now' } });
+    assert.equal(readStreamRequestMessage({ event: 'playback-control', callId: 'c1', deviceNodeId: 'd', command: { method: 'SEEK' } }), undefined);
+    const inv = readStreamRequestMessage({ event: 'invite', callId: 'c2', deviceNodeId: 'd', channelId: CH, transport: 'udp', sessionType: 'Download', startTime: 100, endTime: 160, downloadSpeed: 4 });
+    assert.ok(inv?.event === 'invite');
+    assert.deepEqual([inv.sessionType, inv.startTime, inv.endTime, inv.downloadSpeed], ['Download', 100, 160, 4]);
   });
 
   it('takes the time zone of the platform the source is wired to', () => {
