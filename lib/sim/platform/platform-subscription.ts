@@ -10,6 +10,7 @@
  * RFC 6665 §4.1.2 (refresh / unsubscribe inside the dialog).
  */
 import { randomBytes } from 'node:crypto';
+import { GatewayError } from '../../errors';
 import { headerParam, headerValue, SipHeaderField, SipRequest, SipResponse } from './sip-text-codec';
 
 export type SubscriptionKind = 'Catalog' | 'MobilePosition' | 'Alarm';
@@ -205,7 +206,7 @@ export class PlatformSubscription {
 
   private async exchange(expires: number): Promise<SipResponse> {
     const to = this.transport.deviceAddress(this.deviceId);
-    if (!to) throw new Error(`device ${this.deviceId} is not registered`);
+    if (!to) throw new GatewayError('PLATFORM_UNKNOWN_DEVICE', `device ${this.deviceId} is not registered`, { deviceId: this.deviceId, callId: this.callId });
     const req = this.buildRequest(expires, to);
     this.lastRequest = req;
     const res = await this.transport.send(req, to, this.options.timeoutMs ?? this.defaultTimeoutMs);
