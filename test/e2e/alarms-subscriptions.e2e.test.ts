@@ -144,6 +144,19 @@ describe('gateway subscriptions and alarms (e2e, issue #8)', function () {
     await session.bye();
   });
 
+  it('a feed closed for lack of viewers (offline, reason "stopped") leaves the channel ON and raises nothing', async () => {
+    const media = gateway.mediaService;
+    assert.ok(media);
+    const notifiesBefore = catalogNotifies.length;
+    const alarmsBefore = alarms.length;
+    // What CameraFeed.stop() reports keepWarmMs (15 s) after the last call ends; emitted here to spare the wait.
+    media.emit('source-state', `${CH_GATE}/main`, 'offline', 'stopped');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(catalogNotifies.length, notifiesBefore, 'no Catalog NOTIFY');
+    assert.equal(alarms.length, alarmsBefore, 'no video-loss alarm');
+    assert.equal(platform.channelStatus(DEVICE_ID, CH_GATE), 'ON');
+  });
+
   it('a flow alarm reaches the platform as WVP reads it, and ResetAlarm clears it in DeviceStatus', async () => {
     const device = gateway.gbDevice;
     assert.ok(device);
