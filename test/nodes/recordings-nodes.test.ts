@@ -164,6 +164,7 @@ describe('recordings through the nodes', function () {
     assert.equal(pb.status, 200);
     const ended = waitForMediaStatus(pb, 20000);
     await pb.waitForPackets(20, 10000);
+    assert.equal(camera.stats().sessions, 0, 'playback reads the files, never the camera');
     assert.equal(await pb.info('PAUSE RTSP/1.0\r\nCSeq: 2\r\nPauseTime: now\r\n'), 200);
     await new Promise((r) => setTimeout(r, 300));
     const pausedAt = pb.stats().packets;
