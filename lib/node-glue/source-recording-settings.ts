@@ -61,7 +61,7 @@ export function readSourceRecordingSettings(props: Record<string, unknown>, base
   const mode = (text(props, 'recordMode') || 'off') as RecordMode;
   if (!MODES.includes(mode)) problems.push(`recorder mode must be off, continuous or on-command (got "${mode}")`);
   else if (mode !== 'off' && !dirs.length) problems.push('the recorder needs a recordings folder');
-  else if (mode !== 'off' && marks === 'end') problems.push('the recorder names files by their start: set "name marks" to start');
+  else if (mode !== 'off' && marks === 'end') problems.push('the recorder names files by their start time: set File names to "the name is the start time"');
   // Minutes; fractions allowed (0.05 min = 3 s) so a test or a demo sees segments quickly.
   const segmentMin = positive(props, 'recordSegmentMin', 'segment length', 0.05, 1440, problems) ?? 10;
   const maxAgeDays = positive(props, 'recordMaxAgeDays', 'retention days', 0.001, 36500, problems);
