@@ -29,7 +29,7 @@ export function decodePtzCommand(hex: string): PtzCommand {
   if ((b[1] & 0x0f) !== nibbleSum) throw new PtzCommandError(`PTZCmd byte 2 check nibble ${(b[1] & 0x0f).toString(16)} should be ${nibbleSum.toString(16)}`);
   let sum = 0;
   for (let i = 0; i < 7; i++) sum += b[i];
-  if (sum % 256 !== b[7]) throw new PtzCommandError(`PTZCmd checksum ${hex2(b[7])} should be ${hex2(sum % 256)}`);
+  if (sum % 256 !== b[7] && !isWvpZoomSpeedQuirk(b, sum)) throw new PtzCommandError(`PTZCmd checksum ${hex2(b[7])} should be ${hex2(sum % 256)}`);
   const address = ((b[6] & 0x0f) << 8) | b[2];
   const code = b[3];
   const d1 = b[4];
@@ -52,6 +52,16 @@ export function decodePtzCommand(hex: string): PtzCommand {
     return { kind: 'preset', address, action: code === 0x81 ? 'set' : code === 0x82 ? 'call' : 'delete', preset: d2 };
   }
   return { kind: 'other', address, code, data: [d1, d2, d3] };
+}
+
+/**
+ * WVP's REST PTZ call (PtzController → SIPCommander#frontEndCmdString) defaults the zoom speed to 16:
+ * byte 7 is written as the first two hex digits of 16 << 4 ("10") while the checksum adds the whole
+ * 0x100, so the checksum is 0x10 short of the byte sum. WVP's own web panel sends exactly this; a
+ * device that refused it would make every arrow press fail, so this one shape is accepted.
+ */
+function isWvpZoomSpeedQuirk(b: Buffer, sum: number): boolean {
+  return b[6] === 0x10 && (sum - 0x10) % 256 === b[7];
 }
 
 function hex2(n: number): string {

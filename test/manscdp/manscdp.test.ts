@@ -132,6 +132,10 @@ describe('PTZCmd (GB28181-2016 Annex A.3)', () => {
     const good = wvpCmdString(2, 0, 0, 0x80, 0x10);
     const bad = good.slice(0, 14) + ((parseInt(good.slice(14), 16) + 1) % 256).toString(16).padStart(2, '0');
     assert.throws(() => decodePtzCommand(bad), PtzCommandError);
+    // WVP's REST PTZ call without zoomSpeed: byte 7 "10", checksum 0x10 short (SIPCommander#frontEndCmdString).
+    assert.deepEqual(decodePtzCommand('A50F01106464108D'), { kind: 'move', address: 1, pan: undefined, tilt: undefined, zoom: 'in', panSpeed: 100, tiltSpeed: 100, zoomSpeed: 1 });
+    assert.equal((decodePtzCommand('A50F01016464107E') as { pan?: string }).pan, 'right');
+    assert.throws(() => decodePtzCommand('A50F01106464107D'), PtzCommandError, 'only that exact shortfall is accepted');
     assert.throws(() => decodePtzCommand('A50F01'), PtzCommandError);
     assert.throws(() => decodePtzCommand('B50F010000000000'), PtzCommandError);
     assert.throws(() => decodePtzCommand('A50E0100000000B4'), PtzCommandError);
