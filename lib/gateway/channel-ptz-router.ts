@@ -30,6 +30,8 @@ interface Entry {
 
 export class ChannelPtzRouter {
   private readonly entries = new Map<string, Entry>();
+  /** Every enabled camera's channel ID, to tell "ONVIF off" from "no such channel" in the log. */
+  private readonly channels = new Set<string>();
   private readonly logger: Logger;
   private readonly opts: ChannelPtzRouterOptions;
   /** Targets already logged as having no camera, so a held arrow does not flood the log. */
@@ -41,6 +43,7 @@ export class ChannelPtzRouter {
     this.logger = options.logger ?? silentLogger;
     for (const source of sources) {
       if (!source.enabled) continue;
+      this.channels.add(source.channelId);
       const base = channelPtzOptionsFor(source, this.logger);
       if (!base) continue;
       const ptz = new ChannelPtz({ ...base, ...stripUndefined(options.overrides ?? {}) });
@@ -80,7 +83,9 @@ export class ChannelPtzRouter {
     if (ev.type !== 'ptz' && ev.type !== 'home-position') return Promise.resolve(undefined);
     const entry = this.entries.get(ev.deviceId);
     if (!entry) {
-      const why = ev.deviceId === this.opts.deviceId ? 'it is addressed to the device, not a channel' : 'no camera with ONVIF has this channel ID';
+      const why = ev.deviceId === this.opts.deviceId
+        ? 'it is addressed to the device, not a channel'
+        : this.channels.has(ev.deviceId) ? 'ONVIF is off for this camera (fixed)' : 'no camera has this channel ID';
       this.noteTarget(ev.deviceId, `PTZ command for ${ev.deviceId} dropped: ${why}`);
       return Promise.resolve(undefined);
     }
@@ -101,7 +106,8 @@ export class ChannelPtzRouter {
   presets(channelId: string): Promise<ChannelPreset[]> {
     const entry = this.entries.get(channelId);
     if (!entry) {
-      this.noteTarget(`presets:${channelId}`, `PresetQuery for ${channelId}: no camera with ONVIF has this ID, answering an empty list`);
+      const why = this.channels.has(channelId) ? 'ONVIF is off for this camera' : 'no camera has this channel ID';
+      this.noteTarget(`presets:${channelId}`, `PresetQuery for ${channelId}: ${why}; answering an empty list`);
       return Promise.resolve([]);
     }
     return entry.ptz.presets();

@@ -177,6 +177,16 @@ describe('gateway subscriptions and alarms (e2e, issue #8)', function () {
     assert.notEqual(await dutyStatus(CH_YARD), 'ALARM', 'ResetAlarm clears it');
   });
 
+  it('a camera with ONVIF off: PTZ answered 200 and noted once, PresetQuery empty, catalog PTZType 3', async () => {
+    const r = await platform.ptz(DEVICE_ID, CH_YARD, 'left', { horizonSpeed: 100, zoomSpeed: 0 });
+    assert.equal(r.status, 200);
+    await waitFor('the note', () => logger.lines.some((l) => l.message.includes(`PTZ command for ${CH_YARD} dropped: ONVIF is off`)), 2000);
+    const presets = await platform.queryPresets(DEVICE_ID, CH_YARD);
+    assert.equal(presets.sumNum, 0);
+    const items = (await platform.queryCatalog(DEVICE_ID, 5000)).items;
+    assert.equal(items.find((i) => i.DeviceID === CH_YARD)?.['Info.PTZType'], '3');
+  });
+
   it('after unsubscribing no NOTIFY comes; a lost stream then raises the alarm as a MESSAGE', async () => {
     for (const sub of Object.values(subs)) assert.equal(await sub?.unsubscribe(), 200);
     assert.deepEqual(gateway.gbDevice?.subscriptions(), []);
