@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: Node-RED on http://127.0.0.1:1880 with this package and the zero-setup demo flow.
-// A simulated RTSP camera and a simulated GB28181 platform (WVP-like) run in this same process, so the
-// demo needs no camera and no WVP: the device registers, the platform INVITEs a channel, and frames arrive.
+// A simulated RTSP camera (with an ONVIF PTZ interface) and a simulated GB28181 platform (WVP-like) run in
+// this same process, so the demo needs no camera and no WVP: the device registers, the platform subscribes,
+// INVITEs a channel, moves the camera and lists its presets; frames arrive and camera 1 records.
 // Options: --keep-flows (keep .nodered/flows.json if it exists), --port N (editor port, default 1880).
 'use strict';
 const fs = require('node:fs');
@@ -15,6 +16,7 @@ const uiPort = portArg >= 0 ? Number(args[portArg + 1]) : Number(process.env.POR
 
 const DEMO = {
   cameraPort: 8554,
+  onvifPort: 18080,
   platformPort: 15060,
   platformPassword: '12345678',
   serverId: '34020000002000000001',
@@ -64,6 +66,13 @@ async function main() {
   const camera = new SimulatedCamera({ host: '127.0.0.1', port: DEMO.cameraPort });
   await camera.start();
   console.log(`[demo] simulated camera: ${camera.url('/h264')} and ${camera.url('/h265-pcma')}`);
+  // Camera 1's PTZ: an ONVIF device service with two presets. No login, so the flow needs no ONVIF secret.
+  const { SimulatedOnvifCamera } = require(path.join(lib, 'sim', 'onvif-camera', 'simulated-onvif-camera.js'));
+  const onvif = new SimulatedOnvifCamera({ host: '127.0.0.1', port: DEMO.onvifPort, authScheme: 'none',
+    presets: [{ token: 'gate', name: 'Gate' }, { token: 'yard', name: 'Yard' }] });
+  await onvif.start();
+  onvif.on('call', (action) => { if (/Move|Stop|Preset/.test(action)) console.log(`[demo] camera 1 ONVIF: ${action}`); });
+  console.log(`[demo] simulated ONVIF PTZ for camera 1: http://127.0.0.1:${DEMO.onvifPort}/onvif/device_service`);
 
   const platform = new PlatformEmulator({
     host: '127.0.0.1', port: DEMO.platformPort, serverId: DEMO.serverId, domain: DEMO.domain, password: DEMO.platformPassword,
@@ -72,7 +81,7 @@ async function main() {
   await platform.start();
   console.log(`[demo] simulated GB28181 platform ${DEMO.serverId} on udp 127.0.0.1:${DEMO.platformPort}`);
   const { startDemoPlatformScript } = require(path.join(lib, 'sim', 'platform', 'demo-script.js'));
-  startDemoPlatformScript(platform, { deviceId: DEMO.deviceId, log: (line) => console.log(`[demo] ${line}`) });
+  startDemoPlatformScript(platform, { deviceId: DEMO.deviceId, log: (line) => console.log(`[demo] ${line}`), subscribe: { expires: 3600 }, exercisePtz: true });
 
   // The demo flow's wvp-register takes the password from this variable: secrets never sit in flow JSON.
   process.env.GB28181_PLATFORM_PASSWORD = DEMO.platformPassword;
@@ -84,6 +93,7 @@ async function main() {
   const shutdown = async () => {
     await platform.stop().catch(() => undefined);
     await camera.stop().catch(() => undefined);
+    await onvif.stop().catch(() => undefined);
   };
   process.once('exit', () => void shutdown());
 }

@@ -78,7 +78,7 @@ describe('editor in chromium: PTZ and alarms', function () {
     const enabled = page.locator('#node-input-onvifEnabled');
     await enabled.waitFor({ state: 'visible', timeout: 10000 });
     assert.equal(await enabled.isChecked(), true);
-    assert.equal(await page.locator('#node-input-onvifHost').getAttribute('placeholder'), '192.168.1.64');
+    assert.equal(await page.locator('#node-input-onvifHost').getAttribute('placeholder'), '127.0.0.1');
     await page.locator('#node-input-url').fill('rtsp://10.0.0.7:554/live');
     assert.equal(await page.locator('#node-input-onvifHost').getAttribute('placeholder'), '10.0.0.7');
     await enabled.uncheck();

@@ -18,7 +18,8 @@ import { verifyUsernameToken } from './ws-username-token';
 export type SimCameraMode = 'normal' | 'hang' | 'refuse';
 
 /** How the camera authenticates: WS-Security UsernameToken (the ONVIF default) or HTTP Digest (§5.9.1). */
-export type SimAuthScheme = 'ws-security' | 'http-digest';
+/** `none`: every request is accepted (the `npm start` demo, whose flow holds no ONVIF password). */
+export type SimAuthScheme = 'ws-security' | 'http-digest' | 'none';
 
 export interface SimulatedOnvifCameraOptions {
   username?: string;
@@ -208,7 +209,9 @@ export class SimulatedOnvifCamera extends EventEmitter {
     const creds = { username: this.username, password: this.password };
     let authenticated: boolean;
     let reason = '';
-    if (this.authScheme === 'http-digest') {
+    if (this.authScheme === 'none') {
+      authenticated = true;
+    } else if (this.authScheme === 'http-digest') {
       authenticated = this.digest.verify(authorization, 'POST', creds);
       reason = authorization ? 'digest mismatch' : 'no Authorization header';
     } else {

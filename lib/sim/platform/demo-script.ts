@@ -13,6 +13,11 @@ export interface DemoPlatformScriptOptions {
   reportEverySeconds?: number;
   /** SUBSCRIBE to Catalog and Alarm after the catalog query, refreshed automatically (default off). */
   subscribe?: { expires?: number };
+  /**
+   * After the stream starts, press WVP's "right" arrow on the first camera for a second (its PTZ
+   * panel, default zoom speed included), release it, and list the camera's presets (default off).
+   */
+  exercisePtz?: boolean;
 }
 
 export interface DemoPlatformScript {
@@ -40,6 +45,17 @@ export function startDemoPlatformScript(platform: PlatformEmulator, options: Dem
     session = await platform.invite(dev.deviceId, channel.DeviceID, { transport: 'udp' });
     options.log(`playing ${channel.DeviceID} (ssrc ${session.ssrc}, call ${session.callId})`);
     session.once('bye', () => options.log(`device ended the stream of ${channel.DeviceID}`));
+    if (options.exercisePtz) await exercisePtz(dev.deviceId, channel.DeviceID ?? '');
+  };
+
+  const exercisePtz = async (deviceId: string, channelId: string): Promise<void> => {
+    const right = await platform.ptz(deviceId, channelId, 'right');
+    options.log(`PTZ right on ${channelId}: ${right.status}`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const stop = await platform.ptzStop(deviceId, channelId);
+    options.log(`PTZ stop on ${channelId}: ${stop.status}`);
+    const presets = await platform.queryPresets(deviceId, channelId);
+    options.log(`presets of ${channelId}: ${presets.presets.map((p) => `${p.presetId} ${p.name}`).join(', ') || 'none'}`);
   };
 
   const subscribeAll = (deviceId: string): void => {
