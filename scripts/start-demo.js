@@ -76,7 +76,7 @@ async function main() {
 
   const platform = new PlatformEmulator({
     host: '127.0.0.1', port: DEMO.platformPort, serverId: DEMO.serverId, domain: DEMO.domain, password: DEMO.platformPassword,
-    mediaPortRange: [31000, 31099],
+    mediaPortRange: [31000, 31099], timeZone: 'Asia/Shanghai',
   });
   await platform.start();
   console.log(`[demo] simulated GB28181 platform ${DEMO.serverId} on udp 127.0.0.1:${DEMO.platformPort}`);

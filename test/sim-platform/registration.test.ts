@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { PlatformEmulator, PlatformEmulatorOptions } from '../../lib/sim/platform/platform-emulator';
+import { gbSipDate, PlatformEmulator, PlatformEmulatorOptions } from '../../lib/sim/platform/platform-emulator';
 import { hdr, RawSipDevice } from './raw-sip-device';
 
 const DEVICE_ID = '34020000001320000001';
@@ -19,6 +19,13 @@ describe('PlatformEmulator registration (WVP RegisterRequestProcessor)', functio
   afterEach(async () => {
     device?.close();
     await platform?.stop();
+  });
+
+  it('writes the 200\'s Date as WVP does, in the zone of its JVM when one is given', () => {
+    const at = new Date('2025-06-12T02:30:05.123Z');
+    assert.equal(gbSipDate(at, 'Asia/Shanghai'), '2025-06-12T10:30:05.123');
+    assert.equal(gbSipDate(at, 'UTC'), '2025-06-12T02:30:05.123');
+    assert.match(gbSipDate(at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}$/);
   });
 
   it('challenges with qop="auth", accepts the right digest and refuses a wrong one with 403 "wrong password"', async () => {

@@ -207,9 +207,15 @@ const WVP_PTZ_SPEED = 50;
 const token = (bytes = 8): string => randomBytes(bytes).toString('hex');
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
-/** WVP's GbSipDate: local `yyyy-MM-ddTHH:mm:ss.SSS` (GB28181-2016 §9.1.2.2 time sync). */
-export function gbSipDate(d = new Date()): string {
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+/**
+ * WVP's GbSipDate: wall-clock `yyyy-MM-ddTHH:mm:ss.SSS` of WVP's JVM zone (GB28181-2016 §9.1.2.2 time
+ * sync); `timeZone` stands for that zone (WVP's images run in Asia/Shanghai), default this process's.
+ */
+export function gbSipDate(d = new Date(), timeZone?: string): string {
+  if (!timeZone) return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(d);
+  const f = (t: string) => parts.find((p) => p.type === t)?.value ?? '00';
+  return `${f('year')}-${f('month')}-${f('day')}T${f('hour')}:${f('minute')}:${f('second')}.${pad(d.getMilliseconds(), 3)}`;
 }
 
 export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> implements DialogRequestSender {
@@ -428,7 +434,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEmulatorEvents> imple
     const callId = headerValue(req, 'Call-ID') ?? '';
     const known = this.registry.get(deviceId);
     const okHeaders = (): SipHeaderField[] => {
-      const h: SipHeaderField[] = [{ name: 'Date', value: gbSipDate() }];
+      const h: SipHeaderField[] = [{ name: 'Date', value: gbSipDate(new Date(), this.opts.timeZone) }];
       const contact = headerValue(req, 'Contact');
       if (contact) h.push({ name: 'Contact', value: contact });
       h.push({ name: 'Expires', value: String(expires ?? 0) });
