@@ -10,7 +10,7 @@ import { SourceConfig } from '../config/gateway-config';
 import { Logger, silentLogger } from '../logger';
 import { DeviceControlEvent } from '../manscdp/device-control';
 import { OnvifCamera, OnvifCameraStatus, onvifAddressFromRtsp } from './onvif-camera';
-import { OnvifErrorCode } from './onvif-error';
+import { OnvifErrorCode, onvifProblemText } from './onvif-error';
 import { PtzController, PtzOutcome } from './ptz-controller';
 import { PtzRequest } from './ptz-request';
 
@@ -180,22 +180,7 @@ export function channelPtzStatusText(s: ChannelPtzStatus): string {
     case 'connecting':
       return 'ONVIF: connecting';
     case 'failed':
-      switch (s.code) {
-        case 'ONVIF_AUTH':
-          return 'ONVIF: wrong credentials';
-        case 'ONVIF_REFUSED':
-          return 'ONVIF: connection refused';
-        case 'ONVIF_TIMEOUT':
-          return 'ONVIF: no answer';
-        case 'ONVIF_UNREACHABLE':
-          return 'ONVIF: unreachable';
-        case 'ONVIF_BAD_RESPONSE':
-          return 'ONVIF: not an ONVIF port';
-        case 'ONVIF_CLOSED':
-          return 'ONVIF: closed';
-        default:
-          return 'ONVIF: error';
-      }
+      return onvifProblemText(s.code);
   }
 }
 

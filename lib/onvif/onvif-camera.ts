@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { Cam, OnvifCallback } from 'onvif';
 import { Logger, silentLogger } from '../logger';
-import { classifyOnvifFailure, OnvifError } from './onvif-error';
+import { classifyOnvifFailure, OnvifError, onvifProblemText } from './onvif-error';
 import { asList, asRecord, soapBodyOf, soapText, xmlText } from './onvif-reply';
 import { PtzVelocity } from './ptz-velocity';
 import { installWsSecurityHeader } from './ws-security-header';
@@ -73,22 +73,6 @@ export function onvifAddressFromRtsp(rtspUrl: string): { hostname: string; port:
   }
 }
 
-function errorText(e: OnvifError): string {
-  switch (e.code) {
-    case 'ONVIF_AUTH':
-      return 'ONVIF: wrong credentials';
-    case 'ONVIF_REFUSED':
-      return 'ONVIF: connection refused';
-    case 'ONVIF_TIMEOUT':
-      return 'ONVIF: no answer';
-    case 'ONVIF_UNREACHABLE':
-      return 'ONVIF: unreachable';
-    case 'ONVIF_BAD_RESPONSE':
-      return 'ONVIF: unexpected answer';
-    default:
-      return 'ONVIF: error';
-  }
-}
 
 export class OnvifCamera extends EventEmitter {
   readonly name: string;
@@ -149,7 +133,7 @@ export class OnvifCamera extends EventEmitter {
       case 'ready':
         return { state: 'ready', text: info?.ptz ? 'PTZ' : 'fixed', info };
       case 'failed':
-        return { state: 'failed', text: this.lastError ? errorText(this.lastError) : 'ONVIF: error', info, error: this.lastError };
+        return { state: 'failed', text: onvifProblemText(this.lastError?.code), info, error: this.lastError };
       case 'connecting':
         return { state: 'connecting', text: 'ONVIF: connecting', info };
       case 'closed':

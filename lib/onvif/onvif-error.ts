@@ -51,3 +51,23 @@ export function classifyOnvifFailure(err: unknown, action: string, context: Erro
   if (sysCode === 'ECONNRESET' || sysCode === 'EPIPE') return new OnvifError('ONVIF_UNREACHABLE', `${action}: connection reset by the camera`, ctx, { cause: e });
   return new OnvifError('ONVIF_FAULT', `${action}: ${text}`, ctx, { cause: e });
 }
+
+/** Short text for a node status or a log: which cause the user can act on. */
+export function onvifProblemText(code: OnvifErrorCode | undefined): string {
+  switch (code) {
+    case 'ONVIF_AUTH':
+      return 'ONVIF: wrong credentials';
+    case 'ONVIF_REFUSED':
+      return 'ONVIF: connection refused';
+    case 'ONVIF_TIMEOUT':
+      return 'ONVIF: no answer';
+    case 'ONVIF_UNREACHABLE':
+      return 'ONVIF: unreachable';
+    case 'ONVIF_BAD_RESPONSE':
+      return 'ONVIF: not an ONVIF port';
+    case 'ONVIF_CLOSED':
+      return 'ONVIF: closed';
+    default:
+      return 'ONVIF: error';
+  }
+}

@@ -348,7 +348,7 @@ describe('onvif: fixed cameras and failures', function () {
     const camera = new OnvifCamera({ name: 'cam-web', hostname: '127.0.0.1', port: (web.address() as AddressInfo).port, username: 'admin', password: 'secret', callTimeoutMs: 1000 });
     try {
       await assert.rejects(camera.connect(), (e: unknown) => e instanceof OnvifError && e.code === 'ONVIF_BAD_RESPONSE');
-      assert.equal(camera.status().text, 'ONVIF: unexpected answer');
+      assert.equal(camera.status().text, 'ONVIF: not an ONVIF port');
       assert.equal(camera.ptzType(), 3);
     } finally {
       camera.close();
@@ -361,7 +361,7 @@ describe('onvif: fixed cameras and failures', function () {
     const run = rig.sim.model.run.bind(rig.sim.model);
     rig.sim.model.run = (service, action, args, base) => (action === 'GetProfiles' ? '<trt:GetProfilesResponse/>' : run(service, action, args, base));
     await assert.rejects(rig.camera.connect(), (e: unknown) => e instanceof OnvifError && e.code === 'ONVIF_BAD_RESPONSE');
-    assert.equal(rig.ptz.status(), 'ONVIF: unexpected answer');
+    assert.equal(rig.ptz.status(), 'ONVIF: not an ONVIF port');
   });
 
   it('a slow camera: PresetQuery gives up at its overall bound, below WVP\'s 4 s', async () => {
