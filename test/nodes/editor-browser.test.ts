@@ -7,61 +7,27 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { Browser, chromium, Page } from 'playwright-core';
-import { NodeRedProcess, PROJECT_ROOT, startNodeRed } from '../support/node-red-process';
-import { copyNodeAssets } from './node-test-support';
+import { Browser, Page } from 'playwright-core';
+import { NodeRedProcess, PROJECT_ROOT } from '../support/node-red-process';
+import { deployTabOf, EditorSession, importExample, listedExamples, openEditor } from './editor-session';
 
-const CHROMIUM = '/usr/bin/chromium';
 const FLOW_TYPES = ['gb28181-device', 'rtsp-source', 'ps-rtp-sender', 'health-monitor'];
-
-/**
- * A package folder for Node-RED to install: package.json of the project, `build` = the build root
- * holding this compiled test (build/ in CI, build-<x>/ for a helper), examples and icons linked.
- */
-function stagePackage(root: string): string {
-  const pkgDir = path.join(root, 'package');
-  fs.mkdirSync(pkgDir, { recursive: true });
-  fs.copyFileSync(path.join(PROJECT_ROOT, 'package.json'), path.join(pkgDir, 'package.json'));
-  fs.symlinkSync(path.resolve(__dirname, '..', '..'), path.join(pkgDir, 'build'), 'dir');
-  fs.symlinkSync(path.join(PROJECT_ROOT, 'examples'), path.join(pkgDir, 'examples'), 'dir');
-  fs.symlinkSync(path.join(PROJECT_ROOT, 'icons'), path.join(pkgDir, 'icons'), 'dir');
-  fs.symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(pkgDir, 'node_modules'), 'dir');
-  return pkgDir;
-}
-
-function prepareUserDir(root: string): string {
-  const userDir = path.join(root, 'userdir');
-  fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
-  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'gb28181-editor-test', private: true, dependencies: { 'node-red-contrib-gb28181': 'file:../package' } }, null, 2));
-  fs.symlinkSync(stagePackage(root), path.join(userDir, 'node_modules', 'node-red-contrib-gb28181'), 'dir');
-  fs.writeFileSync(path.join(userDir, 'flows.json'), '[]');
-  return userDir;
-}
 
 describe('editor in chromium', function () {
   this.timeout(90000);
-  let tmp: string;
-  let red: NodeRedProcess | undefined;
-  let browser: Browser | undefined;
+  let session: EditorSession;
   let page: Page;
+  let red: NodeRedProcess;
+  let browser: Browser;
 
-  before(async function () {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
-    copyNodeAssets();
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gb-editor-'));
-    red = await startNodeRed(prepareUserDir(tmp));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-    page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
-    await page.goto(red.url);
-    await page.waitForSelector('.red-ui-palette-node[data-palette-type="gb28181-device"]', { timeout: 30000 });
+  before(async () => {
+    session = await openEditor('editor');
+    ({ page, red, browser } = session);
   });
 
   after(async () => {
-    await browser?.close();
-    await red?.stop();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    await session?.close();
   });
 
   it('shows the GB28181 nodes in their own palette category, the config node registered', async () => {
@@ -80,23 +46,13 @@ describe('editor in chromium', function () {
   it('lists example (1) under Import → Examples, imports it with every node valid, and deploys', async () => {
     const modules = await page.evaluate('fetch("library/examples/flows/").then((r) => r.json())') as Array<{ d?: unknown } | string>;
     assert.ok(JSON.stringify(modules).includes('node-red-contrib-gb28181'), `examples list: ${JSON.stringify(modules)}`);
-    const listed = JSON.stringify(await page.evaluate('fetch("library/examples/flows/node-red-contrib-gb28181").then((r) => r.json())'));
+    const listed = await listedExamples(page);
     for (const name of ['two-cameras', 'zero-setup-demo', 'h265-substream']) assert.ok(listed.includes(name), `${name} listed: ${listed}`);
-    const invalid = await page.evaluate(`fetch("library/examples/flows/node-red-contrib-gb28181/two-cameras").then((r) => r.json()).then((flow) => {
-      RED.view.importNodes(flow);
-      const bad = [];
-      RED.nodes.eachNode((n) => { if (!n.valid) bad.push(n.type + ' ' + n.id); });
-      RED.nodes.eachConfig((n) => { if (n.valid === false) bad.push(n.type + ' ' + n.id); });
-      return bad;
-    })`) as string[];
+    const invalid = await importExample(page, 'two-cameras');
     assert.deepEqual(invalid, [], 'every imported node passes the edit-dialog validation');
-    const tab = await page.evaluate('RED.nodes.filterNodes({type: "gb28181-device"}).map((n) => n.z)[0]') as string;
-    await page.evaluate(`RED.workspaces.show(${JSON.stringify(tab)})`);
-    await page.locator('#red-ui-header-button-deploy').click();
-    // A deploy with invalid nodes would raise a confirmation dialog instead of this notification.
-    await page.waitForSelector('.red-ui-notification-success, .red-ui-notification:has-text("Successfully deployed")', { timeout: 15000 });
+    await deployTabOf(page, 'gb28181-device');
     assert.equal(await page.locator('.red-ui-notification-warning, .red-ui-notification-error').count(), 0, 'no warning or error notification');
-    const flows = JSON.parse(fs.readFileSync(path.join(red!.userDir, 'flows.json'), 'utf8')) as Array<{ type: string }>;
+    const flows = JSON.parse(fs.readFileSync(path.join(red.userDir, 'flows.json'), 'utf8')) as Array<{ type: string }>;
     assert.ok(flows.some((n) => n.type === 'gb28181-device'), 'deployed flow saved');
   });
 
@@ -111,19 +67,19 @@ describe('editor in chromium', function () {
     assert.equal(await page.evaluate(`RED.nodes.node(${JSON.stringify(id)}).url`), 'rtsp://127.0.0.1:8554/h264');
     await page.locator('#red-ui-header-button-deploy').click();
     await page.waitForFunction('document.querySelectorAll(".red-ui-notification").length > 0 && RED.nodes.dirty() === false', undefined, { timeout: 15000 });
-    const flowsText = fs.readFileSync(path.join(red!.userDir, 'flows.json'), 'utf8');
+    const flowsText = fs.readFileSync(path.join(red.userDir, 'flows.json'), 'utf8');
     assert.ok(flowsText.includes('rtsp://127.0.0.1:8554/h264'));
     assert.ok(!flowsText.includes('pasted-secret-4'), 'the password is not in flows.json');
-    const credFile = path.join(red!.userDir, 'flows_cred.json');
+    const credFile = path.join(red.userDir, 'flows_cred.json');
     assert.ok(fs.existsSync(credFile), 'credentials were saved');
     assert.ok(!fs.readFileSync(credFile, 'utf8').includes('pasted-secret-4'), 'flows_cred.json is encrypted');
   });
 
   it('speaks Chinese to a zh-CN browser: palette labels, dialog labels and help from the zh-CN catalogues', async () => {
-    const ctx = await browser!.newContext({ locale: 'zh-CN', viewport: { width: 1400, height: 900 } });
+    const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1400, height: 900 } });
     try {
       const zh = await ctx.newPage();
-      await zh.goto(red!.url);
+      await zh.goto(red.url);
       await zh.waitForSelector('.red-ui-palette-node[data-palette-type="gb28181-device"]', { timeout: 30000 });
       const label = await zh.locator('.red-ui-palette-node[data-palette-type="gb28181-device"] .red-ui-palette-label').textContent();
       assert.equal(label?.trim(), '国标设备');

@@ -6,69 +6,33 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { Browser, chromium, Page } from 'playwright-core';
-import { NodeRedProcess, PROJECT_ROOT, startNodeRed } from '../support/node-red-process';
-import { copyNodeAssets } from './node-test-support';
-
-const CHROMIUM = '/usr/bin/chromium';
-
-/** This package installed into a fresh user directory (as editor-browser.test.ts stages it). */
-function prepareUserDir(root: string): string {
-  const pkgDir = path.join(root, 'package');
-  fs.mkdirSync(pkgDir, { recursive: true });
-  fs.copyFileSync(path.join(PROJECT_ROOT, 'package.json'), path.join(pkgDir, 'package.json'));
-  fs.symlinkSync(path.resolve(__dirname, '..', '..'), path.join(pkgDir, 'build'), 'dir');
-  for (const d of ['examples', 'icons', 'node_modules']) fs.symlinkSync(path.join(PROJECT_ROOT, d), path.join(pkgDir, d), 'dir');
-  const userDir = path.join(root, 'userdir');
-  fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
-  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'gb28181-ptz-editor-test', private: true, dependencies: { 'node-red-contrib-gb28181': 'file:../package' } }, null, 2));
-  fs.symlinkSync(pkgDir, path.join(userDir, 'node_modules', 'node-red-contrib-gb28181'), 'dir');
-  fs.writeFileSync(path.join(userDir, 'flows.json'), '[]');
-  return userDir;
-}
+import { Page } from 'playwright-core';
+import { NodeRedProcess } from '../support/node-red-process';
+import { deployTabOf, EditorSession, importExample, listedExamples, openEditor } from './editor-session';
 
 describe('editor in chromium: PTZ and alarms', function () {
   this.timeout(90000);
-  let tmp: string;
-  let red: NodeRedProcess | undefined;
-  let browser: Browser | undefined;
+  let session: EditorSession;
   let page: Page;
+  let red: NodeRedProcess;
 
-  before(async function () {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
-    copyNodeAssets();
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gb-ptz-editor-'));
-    red = await startNodeRed(prepareUserDir(tmp));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-    page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
-    await page.goto(red.url);
-    await page.waitForSelector('.red-ui-palette-node[data-palette-type="gb28181-device"]', { timeout: 30000 });
+  before(async () => {
+    session = await openEditor('ptz-editor');
+    ({ page, red } = session);
   });
 
   after(async () => {
-    await browser?.close();
-    await red?.stop();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    await session?.close();
   });
 
   it('lists examples/ptz-alarm.json, imports it with every node valid (inject nodes included), and deploys', async () => {
-    const listed = JSON.stringify(await page.evaluate('fetch("library/examples/flows/node-red-contrib-gb28181").then((r) => r.json())'));
+    const listed = await listedExamples(page);
     assert.ok(listed.includes('ptz-alarm'), listed);
-    const invalid = await page.evaluate(`fetch("library/examples/flows/node-red-contrib-gb28181/ptz-alarm").then((r) => r.json()).then((flow) => {
-      RED.view.importNodes(flow);
-      const bad = [];
-      RED.nodes.eachNode((n) => { if (!n.valid) bad.push(n.type + ' ' + n.id); });
-      RED.nodes.eachConfig((n) => { if (n.valid === false) bad.push(n.type + ' ' + n.id); });
-      return bad;
-    })`) as string[];
+    const invalid = await importExample(page, 'ptz-alarm');
     assert.deepEqual(invalid, []);
     assert.equal(await page.evaluate('RED.nodes.filterNodes({type: "inject"}).length'), 2);
-    const tab = await page.evaluate('RED.nodes.filterNodes({type: "gb28181-device"}).map((n) => n.z)[0]') as string;
-    await page.evaluate(`RED.workspaces.show(${JSON.stringify(tab)})`);
-    await page.locator('#red-ui-header-button-deploy').click();
-    await page.waitForSelector('.red-ui-notification-success, .red-ui-notification:has-text("Successfully deployed")', { timeout: 15000 });
+    await deployTabOf(page, 'gb28181-device');
     assert.equal(await page.locator('.red-ui-notification-warning, .red-ui-notification-error').count(), 0);
   });
 
@@ -97,7 +61,7 @@ describe('editor in chromium: PTZ and alarms', function () {
     assert.equal(await page.evaluate(`RED.nodes.node(${JSON.stringify(id)}).stopAfter`), '1500');
     await page.locator('#red-ui-header-button-deploy').click();
     await page.waitForFunction('RED.nodes.dirty() === false', undefined, { timeout: 15000 });
-    const flowsText = fs.readFileSync(path.join(red!.userDir, 'flows.json'), 'utf8');
+    const flowsText = fs.readFileSync(path.join(red.userDir, 'flows.json'), 'utf8');
     assert.ok(flowsText.includes('"stopAfter": "1500"') || flowsText.includes('"stopAfter":"1500"'), 'the setting is saved');
     assert.ok(!flowsText.includes('onvif-secret-6') && !flowsText.includes('onvif-op'), 'ONVIF login only in the credentials');
   });

@@ -7,69 +7,34 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { Browser, chromium, Page } from 'playwright-core';
-import { NodeRedProcess, PROJECT_ROOT, startNodeRed } from '../support/node-red-process';
-import { copyNodeAssets } from './node-test-support';
-
-const CHROMIUM = '/usr/bin/chromium';
-
-/** The package as Node-RED installs it: package.json, `build` = this build root, examples and icons linked. */
-function prepareUserDir(root: string): string {
-  const pkgDir = path.join(root, 'package');
-  fs.mkdirSync(pkgDir, { recursive: true });
-  fs.copyFileSync(path.join(PROJECT_ROOT, 'package.json'), path.join(pkgDir, 'package.json'));
-  fs.symlinkSync(path.resolve(__dirname, '..', '..'), path.join(pkgDir, 'build'), 'dir');
-  for (const d of ['examples', 'icons', 'node_modules']) fs.symlinkSync(path.join(PROJECT_ROOT, d), path.join(pkgDir, d), 'dir');
-  const userDir = path.join(root, 'userdir');
-  fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
-  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'gb28181-recordings-editor-test', private: true, dependencies: { 'node-red-contrib-gb28181': 'file:../package' } }, null, 2));
-  fs.symlinkSync(pkgDir, path.join(userDir, 'node_modules', 'node-red-contrib-gb28181'), 'dir');
-  fs.writeFileSync(path.join(userDir, 'flows.json'), '[]');
-  return userDir;
-}
+import { Browser, Page } from 'playwright-core';
+import { NodeRedProcess, PROJECT_ROOT } from '../support/node-red-process';
+import { deployTabOf, EditorSession, importExample, listedExamples, openEditor } from './editor-session';
 
 describe('recording settings in the editor (chromium)', function () {
   this.timeout(90000);
-  let tmp: string;
-  let red: NodeRedProcess | undefined;
-  let browser: Browser | undefined;
+  let session: EditorSession;
   let page: Page;
+  let red: NodeRedProcess;
+  let browser: Browser;
 
   before(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
-    copyNodeAssets();
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gb-rec-editor-'));
-    red = await startNodeRed(prepareUserDir(tmp));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    await page.goto(red.url);
-    await page.waitForSelector('.red-ui-palette-node[data-palette-type="rtsp-source"]', { timeout: 30000 });
+    session = await openEditor('rec-editor', { viewport: { width: 1600, height: 1000 }, waitForType: 'rtsp-source' });
+    ({ page, red, browser } = session);
   });
 
   after(async () => {
-    await browser?.close();
-    await red?.stop();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    await session?.close();
   });
 
   it('lists examples/recordings, imports it with every node valid, and deploys', async () => {
-    const listed = JSON.stringify(await page.evaluate('fetch("library/examples/flows/node-red-contrib-gb28181").then((r) => r.json())'));
+    const listed = await listedExamples(page);
     assert.ok(listed.includes('recordings'), `recordings listed: ${listed}`);
-    const invalid = await page.evaluate(`fetch("library/examples/flows/node-red-contrib-gb28181/recordings").then((r) => r.json()).then((flow) => {
-      RED.view.importNodes(flow);
-      const bad = [];
-      RED.nodes.eachNode((n) => { if (!n.valid) bad.push(n.type + ' ' + n.id + ' ' + JSON.stringify(n.validationErrors)); });
-      RED.nodes.eachConfig((n) => { if (n.valid === false) bad.push(n.type + ' ' + n.id); });
-      return bad;
-    })`) as string[];
+    const invalid = await importExample(page, 'recordings');
     assert.deepEqual(invalid, [], 'every imported node passes the edit-dialog validation');
-    const tab = await page.evaluate('RED.nodes.filterNodes({type: "rtsp-source"}).map((n) => n.z)[0]') as string;
-    await page.evaluate(`RED.workspaces.show(${JSON.stringify(tab)})`);
-    await page.locator('#red-ui-header-button-deploy').click();
-    await page.waitForSelector('.red-ui-notification-success, .red-ui-notification:has-text("Successfully deployed")', { timeout: 15000 });
-    const flows = JSON.parse(fs.readFileSync(path.join(red!.userDir, 'flows.json'), 'utf8')) as Array<Record<string, unknown>>;
+    await deployTabOf(page, 'rtsp-source');
+    const flows = JSON.parse(fs.readFileSync(path.join(red.userDir, 'flows.json'), 'utf8')) as Array<Record<string, unknown>>;
     const source = flows.find((n) => n.type === 'rtsp-source');
     assert.equal(source?.recordDirs, 'recordings/34020000001320000001');
     assert.equal(source?.recordMode, 'on-command');
@@ -102,10 +67,10 @@ describe('recording settings in the editor (chromium)', function () {
   });
 
   it('labels the recording fields in Chinese for a zh-CN browser', async () => {
-    const ctx = await browser!.newContext({ locale: 'zh-CN', viewport: { width: 1400, height: 1000 } });
+    const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1400, height: 1000 } });
     try {
       const zh = await ctx.newPage();
-      await zh.goto(red!.url);
+      await zh.goto(red.url);
       await zh.waitForSelector('.red-ui-palette-node[data-palette-type="rtsp-source"]', { timeout: 30000 });
       const id = await zh.evaluate('RED.nodes.filterNodes({type: "rtsp-source"})[0].id') as string;
       await zh.evaluate(`RED.editor.edit(RED.nodes.node(${JSON.stringify(id)}))`);
