@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import iconv from 'iconv-lite';
 import { PlatformEmulator, PlatformSubscription } from '../../lib/sim/platform/platform-emulator';
 import { parseWvpIsoTime } from '../../lib/sim/platform/device-notifications';
-import { hdr, RawSip, RawSipDevice } from './raw-sip-device';
+import { hdr, RawSip, RawSipDevice, startRegisteredRawDevice } from './raw-sip-device';
 
 const DEVICE_ID = '34020000001320000001';
 const CH1 = '34020000001320000011';
@@ -25,12 +25,7 @@ describe('PlatformEmulator NOTIFY and alarm handling (NotifyRequestProcessor, Al
 
   beforeEach(async () => {
     problems.length = 0;
-    platform = new PlatformEmulator({ autoQuery: false });
-    platform.on('manscdp-problem', (_id, p) => problems.push(p));
-    const { port } = await platform.start();
-    device = new RawSipDevice(DEVICE_ID, port);
-    await device.start();
-    await device.registerFully(undefined);
+    ({ platform, device } = await startRegisteredRawDevice(DEVICE_ID, {}, (p) => p.on('manscdp-problem', (_id, problem) => problems.push(problem))));
   });
 
   afterEach(async () => {

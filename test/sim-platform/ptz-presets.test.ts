@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import iconv from 'iconv-lite';
 import { PlatformEmulator } from '../../lib/sim/platform/platform-emulator';
 import { decodePtzCmd, wvpCmdString, wvpFrontEndCmdString, wvpPresetCommandString, wvpPtzCommandString } from '../../lib/sim/platform/ptz-command';
-import { RawSip, RawSipDevice } from './raw-sip-device';
+import { RawSip, RawSipDevice, startRegisteredRawDevice } from './raw-sip-device';
 
 const DEVICE_ID = '34020000001320000001';
 const CHANNEL = '34020000001320000011';
@@ -50,11 +50,7 @@ describe('PlatformEmulator PTZ and preset commands (PtzController, SipUtils#cmdS
     let device: RawSipDevice;
 
     beforeEach(async () => {
-      platform = new PlatformEmulator({ autoQuery: false });
-      const { port } = await platform.start();
-      device = new RawSipDevice(DEVICE_ID, port);
-      await device.start();
-      await device.registerFully(undefined);
+      ({ platform, device } = await startRegisteredRawDevice(DEVICE_ID));
     });
 
     afterEach(async () => {

@@ -5,6 +5,7 @@
 import dgram from 'node:dgram';
 import { createHash, randomBytes } from 'node:crypto';
 import iconv from 'iconv-lite';
+import { PlatformEmulator, PlatformEmulatorOptions } from '../../lib/sim/platform/platform-emulator';
 
 export interface RawSip {
   text: string;
@@ -175,4 +176,18 @@ export class RawSipDevice {
     ];
     this.send(Buffer.concat([Buffer.from(lines.join('\r\n') + '\r\n\r\n'), body]));
   }
+}
+
+/**
+ * A started platform emulator and a raw device registered with it (no challenge), for the tests
+ * that start from a registered device; `prepare` runs before the device registers.
+ */
+export async function startRegisteredRawDevice(deviceId: string, options: PlatformEmulatorOptions = {}, prepare?: (platform: PlatformEmulator) => void): Promise<{ platform: PlatformEmulator; device: RawSipDevice }> {
+  const platform = new PlatformEmulator({ autoQuery: false, ...options });
+  prepare?.(platform);
+  await platform.start();
+  const device = new RawSipDevice(deviceId, platform.port);
+  await device.start();
+  await device.registerFully(undefined);
+  return { platform, device };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import iconv from 'iconv-lite';
 import { PlatformEmulator, SubscriptionChange, SubscriptionInfo } from '../../lib/sim/platform/platform-emulator';
-import { hdr, RawSip, RawSipDevice } from './raw-sip-device';
+import { hdr, RawSip, RawSipDevice, startRegisteredRawDevice } from './raw-sip-device';
 
 const DEVICE_ID = '34020000001320000001';
 const bodyOf = (m: RawSip): string => iconv.decode(m.body, 'gb18030');
@@ -14,11 +14,7 @@ describe('PlatformEmulator SUBSCRIBE dialogs (SIPCommander#*Subscribe, SIPReques
   let device: RawSipDevice;
 
   beforeEach(async () => {
-    platform = new PlatformEmulator({ autoQuery: false });
-    const { port } = await platform.start();
-    device = new RawSipDevice(DEVICE_ID, port);
-    await device.start();
-    await device.registerFully(undefined);
+    ({ platform, device } = await startRegisteredRawDevice(DEVICE_ID));
   });
 
   afterEach(async () => {
