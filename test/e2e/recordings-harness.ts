@@ -4,7 +4,6 @@
  * test/record encode the recording's own second in the picture's grey level), and a raw MESSAGE
  * sender for query bodies the emulator does not write.
  */
-import { spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { DEFAULTS, GatewayConfig, SourceConfig, SourceRecordConfig } from '../../lib/config/gateway-config';
@@ -14,7 +13,7 @@ import { PlatformEmulator } from '../../lib/sim/platform/platform-emulator';
 import { InviteSession } from '../../lib/sim/platform/invite-session';
 import { parseManscdp } from '../../lib/sim/platform/manscdp-body';
 import { SipRequest, SipResponse, headerValue, parseSipDatagram, serializeSipMessage } from '../../lib/sim/platform/sip-text-codec';
-import { FFMPEG } from '../record/record-fixtures';
+import { decodeSecondCodes } from '../record/record-fixtures';
 
 export const DEVICE_ID = '34020000001110000001';
 export const CH1 = '34020000001320000001';
@@ -68,22 +67,7 @@ export function shanghaiSec(date: string, hms: string): number {
 
 /** Decodes a PS byte stream with ffmpeg; each frame's grey level gives its second code (mod 36). */
 export function decodePsCodes(ps: Buffer): Promise<{ codes: number[]; errors: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', 'mpeg', '-i', 'pipe:0', '-map', '0:v:0', '-vf', 'scale=2:2:flags=area', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1']);
-    const out: Buffer[] = [];
-    let errors = '';
-    p.stdout.on('data', (d: Buffer) => out.push(d));
-    p.stderr.on('data', (d: Buffer) => { errors += d.toString(); });
-    p.on('error', reject);
-    p.on('close', () => {
-      const raw = Buffer.concat(out);
-      const codes: number[] = [];
-      for (let o = 0; o + 6 <= raw.length; o += 6) codes.push(Math.round(((raw[o] + raw[o + 1] + raw[o + 2] + raw[o + 3]) / 4 - 16) / 6));
-      resolve({ codes, errors });
-    });
-    p.stdin.on('error', () => undefined);
-    p.stdin.end(ps);
-  });
+  return decodeSecondCodes(ps, 'mpeg');
 }
 
 /** Resolves with the fields of the first in-dialog MESSAGE of `cmdType` on the session. */

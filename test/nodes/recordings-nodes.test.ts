@@ -9,12 +9,10 @@
  * - an on-command recorder follows RecordCmd.
  */
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { NodeInitializer } from 'node-red';
-import { locateFfTool } from '../../lib/media/ffmpeg-path';
 import { SimulatedCamera } from '../../lib/sim/camera/simulated-camera';
 import { InviteSession, PlatformEmulator } from '../../lib/sim/platform/platform-emulator';
 import { readStreamRequestMessage } from '../../lib/node-glue/flow-messages';
@@ -22,49 +20,26 @@ import { joinSharedFeedPool } from '../../lib/node-glue/shared-feed-pool';
 import { readSourceRecordingSettings, wiredPlatformTimeZone } from '../../lib/node-glue/source-recording-settings';
 import { freePort } from '../support/free-port';
 import { PROJECT_ROOT } from '../support/node-red-process';
+import { decodeSecondCodes, FFPROBE, FPS, makeSegment, run } from '../record/record-fixtures';
 import { ffChildren, lastStatus, nodeHelper, nodeInitializers, waitFor, waitForStatus } from './node-test-support';
 
 const helper = nodeHelper();
 const DEVICE_ID = '34020000001180000001';
 const CH = '34020000001320000001';
-const FPS = 10;
 
 type FlowItem = { id: string; type: string; wires?: string[][] } & Record<string, unknown>;
 
-const FFMPEG = locateFfTool('ffmpeg').path;
-
-function run(bin: string, args: string[], timeoutMs = 30_000): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    execFile(bin, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'buffer' }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${path.basename(bin)} ${args.join(' ')}: ${stderr.toString() || err.message}`));
-      else resolve(stdout);
-    });
-  });
-}
-
-/**
- * A file whose grey level encodes its recording second (luma 16 + 6 × (second mod 36)), one
- * keyframe per second: a decoded frame says which second it shows.
- */
-async function makeSegment(file: string, startSecond: number, seconds: number): Promise<void> {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const lum = `16+6*mod(floor(T)+${startSecond % 36},36)`;
-  await run(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `color=c=black:s=64x48:r=${FPS},geq=lum='${lum}':cb=128:cr=128`,
-    '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '0', '-g', String(FPS), '-keyint_min', String(FPS), '-pix_fmt', 'yuv420p', file]);
-}
 
 /** Second codes (mod 36) of every frame of a received MPEG-PS file; ffmpeg must decode it without error. */
 async function decodePsCodes(file: string): Promise<number[]> {
-  const raw = await run(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', 'mpeg', '-i', file, '-vf', 'scale=2:2:flags=area', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1']);
-  const codes: number[] = [];
-  for (let o = 0; o + 6 <= raw.length; o += 6) codes.push(Math.round(((raw[o] + raw[o + 1] + raw[o + 2] + raw[o + 3]) / 4 - 16) / 6));
-  return codes;
+  const r = await decodeSecondCodes(fs.readFileSync(file), 'mpeg');
+  if (r.exitCode !== 0 || r.errors.trim()) throw new Error(`ffmpeg could not decode ${file}: ${r.errors}`);
+  return r.codes;
 }
 
 /** Video codec and frame count of a file as ffprobe reads it. */
 async function probeVideo(file: string): Promise<{ codec: string; frames: number }> {
-  const ffprobe = locateFfTool('ffprobe').path;
-  const out = await run(ffprobe, ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'json', file]);
+  const out = await run(FFPROBE, ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'json', file]);
   const s = (JSON.parse(out.toString()) as { streams: Array<{ codec_name: string; nb_read_frames?: string }> }).streams[0];
   return { codec: s?.codec_name ?? 'none', frames: Number(s?.nb_read_frames ?? 0) };
 }

@@ -5,7 +5,6 @@
  */
 import { strict as assert } from 'node:assert';
 import * as dgram from 'node:dgram';
-import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { CameraFeed } from '../../lib/media/camera-feed';
@@ -15,30 +14,12 @@ import { UdpRtpTransport } from '../../lib/media/rtp-transport';
 import { openPlaybackSource } from '../../lib/record/playback-request';
 import { RecordArchive } from '../../lib/record/record-archive';
 import { StreamRequest } from '../../lib/session/stream-contract';
-import { FFMPEG, FFPROBE, FPS, TZ, codeOfSecond, makeSegment, runsOf, secondOfDay, shanghaiMs, tempDir } from './record-fixtures';
+import { FFMPEG, FFPROBE, FPS, TZ, codeOfSecond, decodeSecondCodes, makeSegment, runsOf, secondOfDay, shanghaiMs, tempDir } from './record-fixtures';
 
 const DAY = '2025-06-12';
 const at = (hms: string): number => shanghaiMs(DAY, hms);
 
-/** Decodes a PS byte stream; returns each frame's second code and ffmpeg's error output. */
-function decodePs(ps: Buffer): Promise<{ codes: number[]; errors: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', 'mpeg', '-i', 'pipe:0', '-map', '0:v:0', '-vf', 'scale=2:2:flags=area', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1']);
-    const out: Buffer[] = [];
-    let errors = '';
-    p.stdout.on('data', (d: Buffer) => out.push(d));
-    p.stderr.on('data', (d: Buffer) => { errors += d.toString(); });
-    p.on('error', reject);
-    p.on('close', () => {
-      const raw = Buffer.concat(out);
-      const codes: number[] = [];
-      for (let o = 0; o + 6 <= raw.length; o += 6) codes.push(Math.round(((raw[o] + raw[o + 1] + raw[o + 2] + raw[o + 3]) / 4 - 16) / 6));
-      resolve({ codes, errors });
-    });
-    p.stdin.on('error', () => undefined);
-    p.stdin.end(ps);
-  });
-}
+const decodePs = (ps: Buffer) => decodeSecondCodes(ps, 'mpeg');
 
 describe('record/playback through the media session (PS over RTP/UDP)', function () {
   this.timeout(60_000);

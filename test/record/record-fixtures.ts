@@ -52,28 +52,37 @@ export async function makeSegment(file: string, startSod: number, seconds: numbe
     '-t', String(seconds), ...enc, '-g', String(FPS), '-keyint_min', String(FPS), '-pix_fmt', 'yuv420p', ...audioOut, file]);
 }
 
-/** Decodes Annex B video access units and returns each frame's second code (mod 36). */
-export async function decodeCodes(units: AccessUnit[]): Promise<number[]> {
-  const video = units.filter((u) => u.codec === 'h264' || u.codec === 'h265');
-  if (!video.length) return [];
-  const input = Buffer.concat(video.map((u) => u.data));
+/**
+ * Decodes a video byte stream (`mpeg` = MPEG-PS as received, `h264`/`hevc` = Annex B) with ffmpeg and
+ * returns each frame's second code (mod 36) and ffmpeg's error output.
+ */
+export function decodeSecondCodes(input: Buffer, format: 'mpeg' | 'h264' | 'hevc'): Promise<{ codes: number[]; errors: string; exitCode: number | null }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', video[0].codec === 'h265' ? 'hevc' : 'h264', '-i', 'pipe:0', '-vf', 'scale=2:2:flags=area', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', format, '-i', 'pipe:0', '-map', '0:v:0', '-vf', 'scale=2:2:flags=area', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
-    let err = '';
+    let errors = '';
     p.stdout.on('data', (d: Buffer) => out.push(d));
-    p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    p.on('close', (code) => {
-      if (code !== 0) { reject(new Error(`decode failed: ${err}`)); return; }
+    p.stderr.on('data', (d: Buffer) => { errors += d.toString(); });
+    p.on('error', reject);
+    p.on('close', (exitCode) => {
       // yuv420p 2x2: 4 luma bytes then 1 Cb, 1 Cr; no range conversion, so the level is as encoded.
       const raw = Buffer.concat(out);
       const codes: number[] = [];
       for (let o = 0; o + 6 <= raw.length; o += 6) codes.push(Math.round(((raw[o] + raw[o + 1] + raw[o + 2] + raw[o + 3]) / 4 - 16) / 6));
-      resolve(codes);
+      resolve({ codes, errors, exitCode });
     });
     p.stdin.on('error', () => undefined);
     p.stdin.end(input);
   });
+}
+
+/** Decodes Annex B video access units and returns each frame's second code (mod 36). */
+export async function decodeCodes(units: AccessUnit[]): Promise<number[]> {
+  const video = units.filter((u) => u.codec === 'h264' || u.codec === 'h265');
+  if (!video.length) return [];
+  const r = await decodeSecondCodes(Buffer.concat(video.map((u) => u.data)), video[0].codec === 'h265' ? 'hevc' : 'h264');
+  if (r.exitCode !== 0) throw new Error(`decode failed: ${r.errors}`);
+  return r.codes;
 }
 
 /** Collapses consecutive equal values: [3,3,4,4,4] → [3,4]. */
