@@ -9,32 +9,21 @@ import { EventEmitter } from 'node:events';
 import { SourceConfig } from '../config/gateway-config';
 import { Logger, silentLogger } from '../logger';
 import { DeviceControlEvent } from '../manscdp/device-control';
-import { OnvifCamera, OnvifCameraStatus, onvifAddressFromRtsp } from './onvif-camera';
+import { OnvifCamera, OnvifCameraOptions, OnvifCameraStatus, onvifAddressFromRtsp } from './onvif-camera';
 import { OnvifErrorCode, onvifProblemText } from './onvif-error';
 import { PtzController, PtzOutcome } from './ptz-controller';
 import { PtzRequest } from './ptz-request';
 
-export interface ChannelPtzOptions {
+/** The camera's address and login as OnvifCamera takes them (its `name` is the camera's name, for logs). */
+export interface ChannelPtzOptions extends Pick<OnvifCameraOptions, 'name' | 'hostname' | 'port' | 'path' | 'username' | 'password' | 'callTimeoutMs' | 'logger'> {
   /** The GB28181 channel ID (for logs; callers route DeviceControl events by it). */
   channelId: string;
-  /** The camera's name, for logs and error context. */
-  name: string;
-  hostname: string;
-  /** ONVIF HTTP port; default 80. */
-  port?: number;
-  /** Device service path; default /onvif/device_service. */
-  path?: string;
-  username?: string;
-  password?: string;
   /** A move with no further command stops this long after the last one; default 1000 ms. */
   stopAfterMs?: number;
   /** Let HomePosition without a preset overwrite the camera's home position; default false. */
   allowSetHome?: boolean;
-  /** Bound of one SOAP call; default 2000 ms. */
-  callTimeoutMs?: number;
   /** While the camera is not connected, try again this often; default 30000 ms. */
   reconnectEveryMs?: number;
-  logger?: Logger;
 }
 
 export type ChannelPtzState = 'connecting' | 'ptz' | 'fixed' | 'failed';
