@@ -1,7 +1,8 @@
 /**
  * rtsp-source: one camera. Probes it with ffprobe on deploy and on `probe`/`reconnect`, and sends
  * a channel message (codec, resolution, online, its own node id) into a gb28181-device; again
- * whenever what it found changes. Media never leaves this node over a wire: a ps-rtp-sender asks
+ * whenever what it found changes. While online, a cheap RTSP OPTIONS check every `healthInterval`
+ * seconds notices a camera that dies while nobody watches it (issue #8). Media never leaves this node over a wire: a ps-rtp-sender asks
  * it for the URL with credentials through `mediaSource()` (RED.nodes.getNode).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
@@ -15,6 +16,7 @@ import { localText } from '../lib/node-glue/localised-text';
 import { readSourceSettings, shortStatus } from '../lib/node-glue/node-settings';
 import { DEVICE_EVENT_TOPICS, readControlEvent, readSourceOnvifSettings, SourcePtz } from '../lib/node-glue/source-ptz';
 import { maskRtspUrl, splitRtspCredentials, withRtspCredentials } from '../lib/rtsp-url';
+import { checkRtspLiveness } from '../lib/media/rtsp-liveness';
 import { DEFAULTS } from '../lib/config/gateway-config';
 import { SourceRecording } from '../lib/node-glue/source-recording';
 import { readSourceRecordingSettings, wiredPlatformTimeZone } from '../lib/node-glue/source-recording-settings';
@@ -80,12 +82,18 @@ export = function register(RED: NodeAPI): void {
     }
     const probeTimeoutMs = Math.max(1000, Number(def.probeTimeout ?? 5) * 1000 || 5000);
     const retryMs = Math.max(0, Number(def.retryInterval ?? 30) * 1000 || 0);
+    // Flows saved before the property existed get the default (30 s); 0 turns the check off.
+    const healthSeconds = Number(def.healthInterval ?? 30);
+    const healthMs = Number.isFinite(healthSeconds) ? Math.max(0, healthSeconds) * 1000 : 30_000;
     const withCreds = (u: string) => withRtspCredentials(u, { username: creds.username, password: creds.password });
 
     let closed = false;
     let last: ChannelMessage | undefined;
     let probing: Promise<void> | undefined;
     let retryTimer: NodeJS.Timeout | undefined;
+    let healthTimer: NodeJS.Timeout | undefined;
+    let healthCheck: Promise<void> | undefined;
+    let healthFailures = 0;
 
     node.mediaSource = (streamNumber, transcode) => {
       if (settings.problems.length) return undefined;
@@ -195,6 +203,32 @@ export = function register(RED: NodeAPI): void {
       }, retryMs);
     };
 
+    // Two OPTIONS checks in a row without an answer: probe again (ffprobe), whose offline verdict
+    // sends the offline channel message, so the device raises video loss.
+    const scheduleHealth = () => {
+      if (closed || !healthMs || healthTimer || !last?.online) return;
+      healthTimer = setTimeout(() => {
+        healthTimer = undefined;
+        if (closed || probing || !last?.online) return;
+        healthCheck = (async () => {
+          const result = await checkRtspLiveness(settings.url, { timeoutMs: Math.min(3000, Math.max(1000, healthMs)) });
+          if (closed || probing) return;
+          if (result.alive) {
+            healthFailures = 0;
+            scheduleHealth();
+            return;
+          }
+          healthFailures++;
+          logger.debug(`health check of ${maskRtspUrl(settings.url)} failed (${healthFailures}/2): ${result.detail}`, { channelId: settings.channelId });
+          if (healthFailures >= 2) void probe(false);
+          else scheduleHealth();
+        })().finally(() => {
+          healthCheck = undefined;
+        });
+      }, healthMs);
+      healthTimer.unref();
+    };
+
     const probe = (always: boolean): Promise<void> => {
       if (settings.problems.length || closed) return Promise.resolve();
       if (probing) return probing;
@@ -202,6 +236,11 @@ export = function register(RED: NodeAPI): void {
         clearTimeout(retryTimer);
         retryTimer = undefined;
       }
+      if (healthTimer) {
+        clearTimeout(healthTimer);
+        healthTimer = undefined;
+      }
+      healthFailures = 0;
       node.status({ fill: 'yellow', shape: 'ring', text: tr('probing', 'probing…') });
       probing = (async () => {
         let msg: ChannelMessage;
@@ -226,6 +265,7 @@ export = function register(RED: NodeAPI): void {
         if (!msg.online) scheduleRetry();
       })().finally(() => {
         probing = undefined;
+        scheduleHealth();
       });
       return probing;
     };
@@ -266,8 +306,10 @@ export = function register(RED: NodeAPI): void {
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);
       retryTimer = undefined;
+      if (healthTimer) clearTimeout(healthTimer);
+      healthTimer = undefined;
       // ffprobe exits by its own timeout: wait for it so no process outlives the node.
-      const inFlight = Promise.all([probing ?? Promise.resolve(), recording?.stop().catch((e: unknown) => node.warn(`recordings: ${(e as Error).message}`)), ptz.close().catch(() => undefined)]);
+      const inFlight = Promise.all([probing ?? Promise.resolve(), healthCheck, recording?.stop().catch((e: unknown) => node.warn(`recordings: ${(e as Error).message}`)), ptz.close().catch(() => undefined)]);
       const bound = new Promise((r) => setTimeout(r, probeTimeoutMs + 3000).unref());
       void Promise.race([inFlight.catch(() => undefined), bound]).then(() => {
         node.status({});

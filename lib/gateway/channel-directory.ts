@@ -106,21 +106,22 @@ export class ChannelDirectory {
 
   /** Probes every camera once; returns the descriptors that changed. A failed probe marks the channel offline. */
   async probeAll(): Promise<ChannelDescriptor[]> {
-    if (!this.prober) return [];
-    const prober = this.prober;
-    const changed: ChannelDescriptor[] = [];
-    await Promise.all([...this.entries.values()].map(async (entry) => {
-      const spec = this.mediaSource(entry.source.channelId, 0);
-      if (!spec) return;
-      try {
-        const probed = await prober(spec.url, spec.rtspTransport);
-        entry.descriptor = { ...entry.descriptor, online: true, video: probed.video, hasAudio: probed.hasAudio };
-      } catch (e) {
-        this.logger.warn(`probe of ${spec.displayUrl} failed: ${(e as Error).message}`, { channelId: entry.source.channelId });
-        entry.descriptor = { ...entry.descriptor, online: false };
-      }
-      changed.push({ ...entry.descriptor });
-    }));
-    return changed;
+    const probed = await Promise.all([...this.entries.keys()].map((channelId) => this.probeChannel(channelId)));
+    return probed.filter((d): d is ChannelDescriptor => d !== undefined);
+  }
+
+  /** Probes one camera (ffprobe); returns its descriptor afterwards, online or not; undefined without a prober. */
+  async probeChannel(channelId: string): Promise<ChannelDescriptor | undefined> {
+    const entry = this.entries.get(channelId);
+    const spec = this.mediaSource(channelId, 0);
+    if (!this.prober || !entry || !spec) return undefined;
+    try {
+      const probed = await this.prober(spec.url, spec.rtspTransport);
+      entry.descriptor = { ...entry.descriptor, online: true, video: probed.video, hasAudio: probed.hasAudio };
+    } catch (e) {
+      this.logger.warn(`probe of ${spec.displayUrl} failed: ${(e as Error).message}`, { channelId });
+      entry.descriptor = { ...entry.descriptor, online: false };
+    }
+    return { ...entry.descriptor };
   }
 }

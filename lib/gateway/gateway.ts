@@ -13,7 +13,8 @@ import { FfProbe } from '../media/ff-probe';
 import { locateFfTool } from '../media/ffmpeg-path';
 import { MansRtspCommand } from '../device/mansrtsp-command';
 import { resolveAnnouncedAddresses } from '../net/route-address';
-import { ChannelDirectory } from './channel-directory';
+import { ChannelDirectory, sourceKey } from './channel-directory';
+import { CameraLivenessWatch } from '../media/camera-liveness-watch';
 import { ChannelRecorders } from './channel-recorders';
 import { ChannelPtzRouter, ChannelPtzRouterOptions } from './channel-ptz-router';
 
@@ -23,6 +24,11 @@ export interface GatewayOptions {
   probeOnStart?: boolean;
   /** ONVIF bounds for every camera (tests shorten them); defaults from the camera's `onvif` config. */
   ptzOverrides?: ChannelPtzRouterOptions['overrides'];
+  /**
+   * RTSP OPTIONS check of every camera nobody pulls, so an idle camera that dies turns its channel OFF
+   * (Catalog NOTIFY, video-loss alarm) and back ON (issue #8). Default 30000 ms; 0 turns it off.
+   */
+  livenessIntervalMs?: number;
 }
 
 export class Gateway extends EventEmitter {
@@ -37,6 +43,11 @@ export class Gateway extends EventEmitter {
   /** ONVIF PTZ per camera (issue #8): DeviceControl, PresetQuery, catalog PTZType. */
   private ptz?: ChannelPtzRouter;
   private readonly ptzOverrides: GatewayOptions['ptzOverrides'];
+  private readonly livenessIntervalMs: number;
+  private liveness?: CameraLivenessWatch;
+  /** Channels the liveness watch took OFF: an OPTIONS answer is enough to bring those back. */
+  private readonly offByLiveness = new Set<string>();
+  private readonly confirming = new Set<string>();
 
   constructor(config: GatewayConfig, options: GatewayOptions = {}) {
     super();
@@ -51,6 +62,7 @@ export class Gateway extends EventEmitter {
       },
     });
     this.ptzOverrides = options.ptzOverrides;
+    this.livenessIntervalMs = options.livenessIntervalMs ?? 30_000;
   }
 
   get gbDevice(): GbDevice | undefined {
@@ -117,13 +129,27 @@ export class Gateway extends EventEmitter {
     this.device.setChannels(this.directory.descriptors());
 
     const device = this.device;
+    // Main-stream feeds the shared ingest runs: while it pulls a camera, its state is the camera's state.
+    const activeFeeds = new Set<string>();
+    const liveness = this.livenessIntervalMs > 0
+      ? new CameraLivenessWatch({ intervalMs: this.livenessIntervalMs, logger: this.logger, isIngestActive: (channelId) => activeFeeds.has(sourceKey(channelId, 0)) })
+      : undefined;
+    this.liveness = liveness;
     this.media.on('session-ended', (callId: string, reason: string) => {
       device.endSession(callId, reason).catch((e: unknown) => this.logger.warn(`BYE for ${callId} failed: ${(e as Error).message}`, { callId }));
     });
     this.media.on('source-state', (key: string, state: string, reason?: string) => {
       // An online→offline upsert makes GbDevice send Catalog OFF and the video-loss alarm (issue #8).
+      if (state === 'offline' && reason === 'stopped') activeFeeds.delete(key);
+      else activeFeeds.add(key);
+      // The ingest's verdict supersedes the watch's: bringing the channel back then takes a probe.
+      if (state === 'offline' && reason !== 'stopped' && key.endsWith('/main')) this.offByLiveness.delete(key.split('/')[0]);
       const changed = this.directory.applyFeedState(key, state, reason);
-      for (const ch of changed) device.upsertChannel(ch);
+      for (const ch of changed) {
+        this.offByLiveness.delete(ch.id);
+        liveness?.noteState(ch.id, ch.online);
+        device.upsertChannel(ch);
+      }
       this.emit('source-state', key, state, reason);
     });
     for (const ev of ['registering', 'registered', 'failed', 'unregistered'] as const) {
@@ -140,18 +166,65 @@ export class Gateway extends EventEmitter {
       device.sendMediaStatus(callId, 121).catch((e: unknown) => this.logger.warn(`MediaStatus for ${callId} failed: ${(e as Error).message}`, { callId }));
     });
 
+    if (liveness) {
+      liveness.on('change', (channelId, online, reason) => this.onLivenessChange(liveness, channelId, online, reason));
+      for (const ch of this.directory.descriptors()) {
+        const spec = this.directory.mediaSource(ch.id, 0);
+        if (spec) liveness.watch(ch.id, spec.url, ch.online);
+      }
+    }
+
     await device.start();
     // ONVIF connects in the background; PTZType updates reach the catalog through onPtzType.
     ptz.start();
     if (this.probeOnStart) {
       // In the background: registration never waits for a slow or absent camera.
       void this.directory.probeAll().then((updated) => {
-        for (const ch of updated) device.upsertChannel(ch);
+        for (const ch of updated) {
+          this.offByLiveness.delete(ch.id);
+          liveness?.noteState(ch.id, ch.online);
+          device.upsertChannel(ch);
+        }
       });
     }
   }
 
+  private onLivenessChange(liveness: CameraLivenessWatch, channelId: string, online: boolean, reason: string | undefined): void {
+    const device = this.device;
+    if (!device || this.liveness !== liveness) return;
+    if (!online) {
+      // Same path as the ingest's state: online→offline makes GbDevice send Catalog OFF and the video-loss alarm.
+      const changed = this.directory.setSourceState(sourceKey(channelId, 0), false, `no RTSP answer (${reason ?? 'unknown'})`);
+      for (const ch of changed) {
+        this.offByLiveness.add(ch.id);
+        device.upsertChannel(ch);
+      }
+      return;
+    }
+    if (this.offByLiveness.delete(channelId)) {
+      for (const ch of this.directory.setSourceState(sourceKey(channelId, 0), true)) device.upsertChannel(ch);
+      return;
+    }
+    // OFF for another reason (a failed probe, the ingest: wrong password, unplayable): the RTSP server
+    // answering proves little, so ffprobe decides; it also fills in the codec of a camera absent at start.
+    if (this.confirming.has(channelId)) return;
+    this.confirming.add(channelId);
+    void this.directory.probeChannel(channelId).then((ch) => {
+      this.confirming.delete(channelId);
+      if (!ch || this.liveness !== liveness) return;
+      if (!ch.online) {
+        liveness.noteState(channelId, false);
+        return;
+      }
+      this.logger.info(`channel ${channelId} online (probed after its camera answered again)`, { channelId });
+      this.device?.upsertChannel(ch);
+    });
+  }
+
   async stop(): Promise<void> {
+    this.liveness?.stop();
+    this.liveness = undefined;
+    this.offByLiveness.clear();
     const device = this.device;
     const media = this.media;
     this.device = undefined;
