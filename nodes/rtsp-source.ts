@@ -83,7 +83,7 @@ export = function register(RED: NodeAPI): void {
     const probeTimeoutMs = Math.max(1000, Number(def.probeTimeout ?? 5) * 1000 || 5000);
     const retryMs = Math.max(0, Number(def.retryInterval ?? 30) * 1000 || 0);
     // Flows saved before the property existed get the default (30 s); 0 turns the check off.
-    const healthSeconds = Number(def.healthInterval ?? 30);
+    const healthSeconds = def.healthInterval === undefined || def.healthInterval === '' ? 30 : Number(def.healthInterval);
     const healthMs = Number.isFinite(healthSeconds) ? Math.max(0, healthSeconds) * 1000 : 30_000;
     const withCreds = (u: string) => withRtspCredentials(u, { username: creds.username, password: creds.password });
 
