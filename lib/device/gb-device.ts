@@ -72,6 +72,8 @@ export interface GbDeviceOptions {
   presetTimeoutMs?: number;
   /** Bound on recordCommand before the Response goes out (default 800 ms; WVP waits 1 s, notes §8.6). */
   recordCommandTimeoutMs?: number;
+  /** Bound on each NOTIFY transaction (default 4000 ms); two unanswered in a row end the subscription. */
+  notifyTimeoutMs?: number;
   /** How long channel changes are gathered before a Catalog NOTIFY (default 100 ms). */
   catalogNotifyDelayMs?: number;
   /** Registration timings (tests shorten them). */
@@ -145,6 +147,8 @@ export class GbDevice extends EventEmitter {
       platform: opts.platform,
       logger: this.logger,
       nextSn,
+      knows: (id) => id === opts.device.id || this.channelMap.has(id),
+      notifyTimeoutMs: opts.notifyTimeoutMs,
       onChange: (sub, phase) => this.onSubscription(sub, phase),
     });
     this.catalogNotifier = new CatalogChangeNotifier({
@@ -381,7 +385,8 @@ export class GbDevice extends EventEmitter {
     if (method === 'INVITE') return this.invites.handleInvite(req);
     if (method === 'MESSAGE') return this.responder.handle(req);
     if (method === 'SUBSCRIBE') return this.subscriptionTable.handle(req);
-    await ep.respond(req, 200, 'OK');
+    // The device never subscribes, so no NOTIFY can match a subscription of ours (RFC 6665 §4.1.3).
+    await ep.respond(req, 481, 'Subscription Does Not Exist');
   }
 
   /** Video loss (GB28181-2016 §9.4: AlarmMethod 2, AlarmType 1) when a channel goes offline; cleared when it returns. */

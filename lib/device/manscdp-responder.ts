@@ -13,7 +13,7 @@ import { deviceStatusResponse, dutyStatus } from '../manscdp/device-status-respo
 import { ManscdpError, ManscdpMessage, parseManscdp, textOf } from '../manscdp/manscdp-message';
 import { MANSCDP_CONTENT_TYPE, writeManscdp } from '../manscdp/manscdp-writer';
 import { deviceControlResponse } from '../manscdp/notify-bodies';
-import { PresetItem, presetQueryResponses } from '../manscdp/preset-query-response';
+import { PresetItem, presetQueryResponse } from '../manscdp/preset-query-response';
 import { RecordItem, recordInfoResponses, RecordQuery } from '../manscdp/record-info-response';
 import { ChannelDescriptor } from '../session/stream-contract';
 import { formatPlatformTime, parsePlatformDate } from '../sip/platform-clock';
@@ -212,10 +212,8 @@ export class ManscdpResponder {
       }
       case 'PresetQuery': {
         const presets = await this.presets(m.deviceId, m.sn);
-        for (const part of presetQueryResponses(m.sn, m.deviceId, presets, o.catalogBatchSize)) {
-          if (this.closed) return;
-          if (!(await this.send(to, writeManscdp('Response', part, cs)))) return;
-        }
+        if (this.closed) return;
+        await this.send(to, writeManscdp('Response', presetQueryResponse(m.sn, m.deviceId, presets), cs));
         return;
       }
       default:
@@ -238,7 +236,8 @@ export class ManscdpResponder {
         o.logger.warn(`preset query took longer than ${limit} ms; answered with no presets`, { channelId, sn });
         return [];
       }
-      return r.filter((p) => Number.isInteger(p.presetId) && p.presetId >= 0);
+      // GB28181-2016 §A.2.3: preset numbers 1..255; bounded so the one Response stays one datagram.
+      return r.filter((p) => Number.isInteger(p.presetId) && p.presetId >= 0).slice(0, 255);
     } catch (e) {
       o.logger.warn(`preset query failed: ${(e as Error).message}`, { channelId, sn });
       return [];

@@ -26,6 +26,10 @@ export class SubscriptionDialog {
   remote: RemoteEndpoint;
   expiryTimer?: NodeJS.Timeout;
   ended = false;
+  /** NOTIFYs in a row that got no answer at all. */
+  unanswered = 0;
+  /** Unix ms when the subscription was accepted (the oldest goes first when there are too many). */
+  readonly startedAt = Date.now();
   private subscribe: IncomingRequest;
 
   constructor(

@@ -14,6 +14,7 @@ import { Logger } from '../logger';
 import { ManscdpMessage, parseManscdp, textOf } from '../manscdp/manscdp-message';
 import { MANSCDP_CONTENT_TYPE, writeManscdp, XmlContent } from '../manscdp/manscdp-writer';
 import { emptyCatalogNotify } from '../manscdp/catalog-notify';
+import { ManscdpError } from '../manscdp/manscdp-message';
 import { headerText, randomToken, uriUser } from '../sip/sip-codec';
 import { IncomingRequest, SipEndpoint } from '../sip/sip-endpoint';
 import { SubscriptionDialog, SubscriptionKind, SubscriptionSummary } from './subscription-dialog';
@@ -34,6 +35,12 @@ export interface SubscriptionTableOptions {
   maxExpires?: number;
   /** Bound on each NOTIFY transaction (default 4000 ms). */
   notifyTimeoutMs?: number;
+  /** Whether an ID is the device or one of its channels (a SUBSCRIBE body's DeviceID). */
+  knows: (id: string) => boolean;
+  /** Most subscriptions kept per kind (default 4): the oldest is dropped for a new one. */
+  maxPerKind?: number;
+  /** NOTIFYs in a row left unanswered before a subscription is dropped (default 2). */
+  maxUnanswered?: number;
 }
 
 const KINDS: readonly SubscriptionKind[] = ['Catalog', 'Alarm', 'MobilePosition'];
@@ -62,6 +69,17 @@ export class SubscriptionTable {
     const callId = h['call-id'] ?? '';
     const event = headerText(req.message, 'event')?.trim() ?? '';
     const eventPackage = event.split(';')[0].trim();
+    // RFC 6665 §8.2.1: Event is mandatory in SUBSCRIBE; WVP always sends one (notes §8.7).
+    if (!eventPackage) {
+      await o.endpoint.respond(req, 400, 'Bad Request (missing Event header)');
+      return;
+    }
+    // RFC 6665 §4.2.1.1: 489 for a package we do not serve. WVP only uses Catalog and presence,
+    // so this never makes it retry every 10 s.
+    if (!['catalog', 'presence'].includes(eventPackage.toLowerCase())) {
+      await o.endpoint.respond(req, 489, 'Bad Event', { headers: { 'allow-events': 'Catalog, presence' } });
+      return;
+    }
     const requested = parseExpires(headerText(req.message, 'expires'));
     if (requested === 'bad') {
       await o.endpoint.respond(req, 400, 'Bad Request (malformed Expires)');
@@ -73,9 +91,20 @@ export class SubscriptionTable {
         body = parseManscdp(req.body);
       } catch (e) {
         o.logger.warn(`SUBSCRIBE body rejected: ${(e as Error).message}`, { callId });
-        await o.endpoint.respond(req, 400, `Bad Request (${oneLine((e as Error).message)})`);
+        if (e instanceof ManscdpError && e.code === 'MANSCDP_TOO_LARGE') await o.endpoint.respond(req, 413, 'Request Entity Too Large');
+        else await o.endpoint.respond(req, 400, `Bad Request (${oneLine((e as Error).message)})`);
         return;
       }
+    }
+    // Event: Catalog with another CmdType in the body: the request contradicts itself.
+    if (body && eventPackage.toLowerCase() === 'catalog' && body.cmdType.toLowerCase() !== 'catalog') {
+      await o.endpoint.respond(req, 400, `Bad Request (CmdType ${oneLine(body.cmdType).slice(0, 30)} under Event: Catalog)`);
+      return;
+    }
+    // As for MESSAGE queries: an ID that is neither the device nor a channel is answered 404.
+    if (body?.deviceId && !o.knows(body.deviceId)) {
+      await o.endpoint.respond(req, 404, 'Not Found (no such device or channel)');
+      return;
     }
     const kind = kindOf(body?.cmdType, eventPackage);
     const toTag = h.to?.params.tag ?? undefined;
@@ -117,6 +146,10 @@ export class SubscriptionTable {
       // The platform keeps one subscription per kind: a new one replaces the old.
       if (uriUser(old.remoteAddress.uri) === subscriber) await this.end(old, 'replaced by a new subscription', false);
     }
+    // Bounded memory and timers under a SUBSCRIBE flood (new Call-IDs, other From users): the oldest goes.
+    const cap = Math.max(1, o.maxPerKind ?? 4);
+    const kept = this.active(kind).sort((a, b) => a.startedAt - b.startedAt);
+    for (const old of kept.slice(0, Math.max(0, kept.length - cap + 1))) await this.end(old, `more than ${cap} ${kind} subscriptions: oldest dropped`, false);
     const sub = new SubscriptionDialog(kind, req, localTag, event);
     this.applyBody(sub, body);
     this.subs.set(callId, sub);
@@ -201,6 +234,7 @@ export class SubscriptionTable {
     try {
       const r = await o.endpoint.request(request, sub.remote, { timeoutMs: o.notifyTimeoutMs ?? 4000 });
       const status = r.status ?? 0;
+      sub.unanswered = 0;
       if (status < 300) return true;
       o.logger.warn(`platform answered ${status} to a ${sub.kind} NOTIFY`, { callId: sub.callId });
       // RFC 6665 §4.2.2: a 481 (or any final failure but a retryable 5xx/408) ends the subscription.
@@ -208,6 +242,10 @@ export class SubscriptionTable {
       return false;
     } catch (e) {
       o.logger.warn(`${sub.kind} NOTIFY failed: ${(e as Error).message}`, { callId: sub.callId });
+      // RFC 6665 §4.2.2: a NOTIFY that times out ends the subscription. We allow one miss (a lost
+      // datagram); a platform that refreshes later is adopted again in its dialog.
+      sub.unanswered += 1;
+      if (sub.unanswered >= Math.max(1, o.maxUnanswered ?? 2)) await this.end(sub, `${sub.unanswered} NOTIFYs unanswered`, false);
       return false;
     }
   }
@@ -222,7 +260,8 @@ function kindOf(cmdType: string | undefined, eventPackage: string): Subscription
 function parseExpires(v: string | undefined): number | undefined | 'bad' {
   if (v === undefined || v.trim() === '') return undefined;
   const t = v.trim();
-  if (!/^\d{1,10}$/.test(t)) return 'bad';
+  // delta-seconds (RFC 3261 §20.19): any length of digits is valid; the grant is capped anyway.
+  if (!/^\d{1,20}$/.test(t)) return 'bad';
   return Number(t);
 }
 

@@ -63,7 +63,10 @@ export function decodeDeviceControl(m: ManscdpMessage): DecodedControl {
     events.push({ ...base, type: 'guard', action: guard === 'SetGuard' ? 'set' : 'reset' });
     needsResponse = true;
   }
-  if (textOf(f.AlarmCmd) !== undefined) {
+  const alarm = textOf(f.AlarmCmd);
+  if (alarm !== undefined) {
+    // GB28181-2016 Annex A.2.3: the only AlarmCmd is ResetAlarm (what WVP's alarmResetCmd sends).
+    if (alarm !== 'ResetAlarm') return { ok: false, reason: `unknown AlarmCmd "${alarm.slice(0, 20)}"` };
     events.push({ ...base, type: 'alarm-reset' });
     needsResponse = true;
   }

@@ -1,6 +1,6 @@
 /**
- * PresetQuery answer (GB28181-2016 Annex A.2.6 设备预置位查询应答), split like the catalog. WVP
- * needs SN and `<PresetList>` (else 400), counts by SumNum, takes PresetID as the ID and the other
+ * PresetQuery answer (GB28181-2016 Annex A.2.6 设备预置位查询应答), in one message. WVP
+ * needs SN and `<PresetList>` (else 400), counts by `PresetList@Num`, takes PresetID as the ID and the other
  * child as the name (PresetQueryResponseMessageHandler, notes §8.7).
  */
 import { XmlContent } from './manscdp-writer';
@@ -10,22 +10,21 @@ export interface PresetItem {
   name: string;
 }
 
-export function presetQueryResponses(sn: string, channelId: string, presets: PresetItem[], batchSize: number): XmlContent[] {
-  const size = Math.max(1, Math.floor(batchSize));
-  const parts: XmlContent[] = [];
-  for (let i = 0; i === 0 || i < presets.length; i += size) {
-    const chunk = presets.slice(i, i + size);
-    parts.push({
-      CmdType: 'PresetQuery',
-      SN: sn,
-      DeviceID: channelId,
-      SumNum: String(presets.length),
-      PresetList: {
-        '@Num': String(chunk.length),
-        ...(chunk.length ? { Item: chunk.map((p) => ({ PresetID: String(p.presetId), PresetName: p.name })) } : {}),
-      },
-    });
-    if (presets.length === 0) break;
-  }
-  return parts;
+/**
+ * One Response with every preset. WVP does not merge parts: it counts by `PresetList@Num` and
+ * delivers as soon as one message holds that many items, so a second part would be lost
+ * (PresetQueryResponseMessageHandler#handForDevice/addCatch). GB28181 allows at most 255 presets,
+ * about 20 KB of XML, which fits one datagram.
+ */
+export function presetQueryResponse(sn: string, channelId: string, presets: PresetItem[]): XmlContent {
+  return {
+    CmdType: 'PresetQuery',
+    SN: sn,
+    DeviceID: channelId,
+    SumNum: String(presets.length),
+    PresetList: {
+      '@Num': String(presets.length),
+      ...(presets.length ? { Item: presets.map((p) => ({ PresetID: String(p.presetId), PresetName: p.name })) } : {}),
+    },
+  };
 }

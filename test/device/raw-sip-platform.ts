@@ -95,6 +95,8 @@ export class RawSipPlatform {
   autoAnswerMessages = true;
   /** Status the platform answers the device's NOTIFYs with (0: no answer). */
   notifyStatus = 200;
+  /** Per-NOTIFY override of notifyStatus (0: no answer). */
+  notifyAnswer?: (m: RawMessage) => number;
   private tagSeq = 0;
   private cseq = 100;
 
@@ -168,8 +170,9 @@ export class RawSipPlatform {
     if (m.method === 'REGISTER' && this.registrar) this.answerRegister(m);
     else if (m.method === 'MESSAGE' && this.autoAnswerMessages && this.registrar && !this.registrar.silent) {
       this.reply(m, this.registrar.messageStatus ?? 200, 'OK');
-    } else if (m.method === 'NOTIFY' && this.notifyStatus > 0) {
-      this.reply(m, this.notifyStatus, this.notifyStatus === 200 ? 'OK' : 'Refused');
+    } else if (m.method === 'NOTIFY') {
+      const status = this.notifyAnswer ? this.notifyAnswer(m) : this.notifyStatus;
+      if (status > 0) this.reply(m, status, status === 200 ? 'OK' : 'Refused');
     }
   }
 

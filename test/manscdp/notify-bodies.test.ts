@@ -5,7 +5,7 @@ import { deviceStatusResponse, dutyStatus } from '../../lib/manscdp/device-statu
 import { parseManscdp, textOf, childOf } from '../../lib/manscdp/manscdp-message';
 import { writeManscdp } from '../../lib/manscdp/manscdp-writer';
 import { mobilePositionNotify } from '../../lib/manscdp/mobile-position-notify';
-import { presetQueryResponses } from '../../lib/manscdp/preset-query-response';
+import { presetQueryResponse } from '../../lib/manscdp/preset-query-response';
 import { channels, DEVICE_ID } from '../device/device-fixture';
 
 const CTX = { sn: '9', deviceId: DEVICE_ID, manufacturer: 'M', model: 'X' };
@@ -50,11 +50,13 @@ describe('MANSCDP notify bodies (GB28181-2016 Annex A.2.4, A.2.5)', () => {
     const p = mobilePositionNotify(1, { channelId: 'C', timeMs: 0, longitude: 120.1, latitude: 30.2 }, 'UTC');
     assert.equal(p.Time, '1970-01-01T00:00:00');
     assert.equal(p.Speed, '0');
-    const none = presetQueryResponses('8', 'C', [], 4);
-    assert.equal(none.length, 1);
-    assert.deepEqual(none[0].PresetList, { '@Num': '0' });
-    const some = presetQueryResponses('8', 'C', [1, 2, 3, 4, 5].map((n) => ({ presetId: n, name: `p${n}` })), 4);
-    assert.deepEqual(some.map((x) => (x.PresetList as { '@Num': string })['@Num']), ['4', '1']);
+    const none = presetQueryResponse('8', 'C', []);
+    assert.deepEqual(none.PresetList, { '@Num': '0' });
+    // WVP (PresetQueryResponseMessageHandler) counts by PresetList@Num and does not merge parts: one message, Num = all.
+    const some = presetQueryResponse('8', 'C', [1, 2, 3, 4, 5].map((n) => ({ presetId: n, name: `p${n}` })));
+    assert.equal((some.PresetList as { '@Num': string })['@Num'], '5');
+    assert.equal(some.SumNum, '5');
+    assert.equal(((some.PresetList as { Item: unknown[] }).Item).length, 5);
   });
 
   it('DeviceStatus Alarmstatus: ALARM over guard, ONDUTY when guarded, OFFDUTY otherwise', () => {
