@@ -17,7 +17,11 @@ export interface DeviceAlarm {
   channelId: string;
   /** AlarmPriority: 1 first-level (highest) .. 4. */
   priority: 1 | 2 | 3 | 4;
-  /** AlarmMethod 1..7 (2 device alarm, 5 video alarm, 6 device fault, 7 other). */
+  /**
+   * AlarmMethod 1..7 (2 device alarm, 5 video alarm, 6 device fault, 7 other). WVP reads
+   * Info/AlarmType only for method 5 and does not file method 7 as a device alarm
+   * (AlarmNotifyMessageHandler#handForDevice).
+   */
   method: number;
   /** AlarmType (for method 2: 1 = video loss). */
   type?: number;
@@ -41,6 +45,12 @@ export interface AlarmReporterOptions {
   platformEndpoint: () => RemoteEndpoint;
   /** Sends a MESSAGE to the platform; true on a 2xx. */
   sendMessage: (to: RemoteEndpoint, body: Buffer) => Promise<boolean>;
+  /**
+   * Always a MESSAGE, even to Alarm subscribers. WVP files an alarm with its channel and stores it
+   * only from a MESSAGE (AlarmNotifyMessageHandler#handForDevice); from a NOTIFY it drops the alarm
+   * unless `sip.alarm` is on and even then keeps no channel ID (NotifyRequestProcessor#processNotifyAlarm).
+   */
+  messageOnly?: boolean;
 }
 
 export class AlarmReporter {
@@ -50,7 +60,7 @@ export class AlarmReporter {
     const o = this.o;
     const content = alarmNotify(o.nextSn(), { ...alarm, timeMs: alarm.timeMs ?? Date.now() }, o.platform.timeZone);
     // A subscription for one channel only takes that channel's alarms.
-    const forThis = o.table.active('Alarm').filter((s) => s.targetId === o.deviceId || s.targetId === alarm.channelId);
+    const forThis = o.messageOnly ? [] : o.table.active('Alarm').filter((s) => s.targetId === o.deviceId || s.targetId === alarm.channelId);
     if (forThis.length > 0) {
       const delivered = await o.table.notifyAll('Alarm', [content], (s) => forThis.includes(s));
       if (delivered > 0) return 'notify';

@@ -66,6 +66,13 @@ export interface GbDeviceOptions {
   recordCommand?: (channelId: string, action: 'start' | 'stop') => Promise<void>;
   /** DeviceStatus `Record`: whether a channel is recording now (default: as the last RecordCmd left it). */
   recording?: (channelId: string) => boolean;
+  /**
+   * Send alarms as MESSAGE even when the platform holds an Alarm subscription (default false:
+   * NOTIFY to subscribers). WVP keeps the alarm's channel and stores it only from a MESSAGE
+   * (AlarmNotifyMessageHandler); its NOTIFY path needs `sip.alarm` and drops the channel ID
+   * (NotifyRequestProcessor#processNotifyAlarm).
+   */
+  alarmsAsMessage?: boolean;
   /** Default true: a channel going online→offline raises DeviceAlarm {priority 1, method 2, type 1}. */
   videoLossAlarm?: boolean;
   /** Bound on presetQuery (default 3000 ms). */
@@ -196,6 +203,7 @@ export class GbDevice extends EventEmitter {
       registered: () => this.started && this.registration.state === 'registered',
       platformEndpoint: () => this.registration.platformEndpoint,
       sendMessage: (to, body) => this.responder.send(to, body),
+      messageOnly: opts.alarmsAsMessage,
     });
     this.invites = new InviteHandler({
       endpoint: this.endpoint,

@@ -96,6 +96,22 @@ describe('device alarms (GB28181-2016 §9.4) and guard/alarm-reset controls', fu
     assert.deepEqual(h.device.subscriptions(), [], 'a 481 ends the subscription');
   });
 
+  it('alarmsAsMessage: an Alarm subscriber still gets a MESSAGE (WVP files alarms with their channel only from a MESSAGE)', async () => {
+    h = await startHarness({ channels: LIST, device: { alarmsAsMessage: true } });
+    const sub = await subscribe(h, { event: 'presence;id=89', expires: 300, body: subscribeBody('Alarm', 1) });
+    assert.equal(sub.response.status, 200);
+    const since = h.platform.received.length;
+    assert.equal(await h.device.raiseAlarm({ channelId: CH2, priority: 1, method: 5, type: 2, timeMs: T }), 'message');
+    const sent = alarmMessages(h, since);
+    assert.equal(sent.length, 1);
+    const x = iconv.decode(sent[0].body, 'gbk');
+    assert.equal(xmlText(x, 'DeviceID'), CH2);
+    assert.equal(xmlText(x, 'AlarmMethod'), '5');
+    assert.equal(xmlText(xmlText(x, 'Info') ?? '', 'AlarmType'), '2');
+    await delay(100);
+    assert.equal(h.platform.received.slice(since).filter((m) => isNotify(m, sub.callId)).length, 0, 'no NOTIFY');
+  });
+
   it('an alarm is not sent while unregistered, and invalid alarms are refused', async () => {
     h = await startHarness({ channels: LIST });
     await assert.rejects(h.device.raiseAlarm({ channelId: CH1, priority: 5 as 1, method: 2 }), (e: unknown) => e instanceof GatewayError && e.code === 'ALARM_INVALID');
