@@ -224,3 +224,22 @@ describe('hostile input: subscriptions, NOTIFY, alarm and record controls', func
     });
   });
 });
+
+describe('hostile input over TCP: a SUBSCRIBE body over the MANSCDP size limit', function () {
+  this.timeout(20000);
+  let h: Harness | undefined;
+  after(async () => {
+    await h?.close();
+  });
+
+  it('70 KB body → 413, and the connection still carries a Catalog query', async () => {
+    h = await startHarness({ tcp: true, channels: channels(3) });
+    const big = Buffer.from(`<?xml version="1.0"?><Query><CmdType>Catalog</CmdType><SN>1</SN><DeviceID>${DEVICE_ID}</DeviceID><Pad>${'x'.repeat(70000)}</Pad></Query>`, 'latin1');
+    const { data, callId } = h.platform.request('SUBSCRIBE', h.deviceUri, { transport: 'TCP', extra: ['Event: Catalog;id=1', 'Expires: 60'], contentType: MANSCDP, body: big });
+    const r = await h.ask(data, callId, 3000);
+    assert.equal(r.status, 413, `${r.status} ${r.reason}`);
+    assert.deepEqual(h.device.subscriptions(), []);
+    const q = h.platform.request('MESSAGE', h.deviceUri, { transport: 'TCP', contentType: MANSCDP, body: manscdpQuery('Catalog', 5, DEVICE_ID) });
+    assert.equal((await h.ask(q.data, q.callId, 1500)).status, 200);
+  });
+});
