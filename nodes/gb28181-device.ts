@@ -156,6 +156,7 @@ export = function register(RED: NodeAPI): void {
       device = new GbDevice({
         device: deviceConfig,
         platform: reg.platform,
+        alarmsAsMessage: reg.platform.alarmsAsMessage,
         local,
         logger,
         streamHandler: bridge,

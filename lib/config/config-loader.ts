@@ -233,7 +233,7 @@ const LEGACY_KEYS = ['sip', 'local_sip', 'stream_directory', 'rtsp_sources', 'sr
 function readGatewayShape(root: JsonObject, r: Reader): GatewayConfig {
   r.unknownKeys(root, '', GATEWAY_KEYS);
   const platformObj = r.object(root, 'platform', '', true) ?? {};
-  r.unknownKeys(platformObj, 'platform.', ['host', 'port', 'id', 'domain', 'password', 'transport', 'expires', 'keepalive_interval', 'keepalive_count', 'charset', 'time_zone']);
+  r.unknownKeys(platformObj, 'platform.', ['host', 'port', 'id', 'domain', 'password', 'transport', 'expires', 'keepalive_interval', 'keepalive_count', 'charset', 'time_zone', 'alarms_as_message']);
   const cfg = baseConfig(r.string(platformObj, 'host', 'platform.', { required: true, pattern: HOST_PATTERN, hint: 'the platform\'s IP address or host name' }) ?? '');
   const p = cfg.platform;
   p.port = r.integer(platformObj, 'port', 'platform.', 1, 65535) ?? p.port;
@@ -247,6 +247,8 @@ function readGatewayShape(root: JsonObject, r: Reader): GatewayConfig {
   p.charset = r.oneOf(platformObj, 'charset', 'platform.', CHARSETS, (s) => s.toUpperCase()) ?? p.charset;
   p.timeZone = r.string(platformObj, 'time_zone', 'platform.') ?? p.timeZone;
   if (!isValidTimeZone(p.timeZone)) r.problems.push(`platform.time_zone: "${p.timeZone}" is not an IANA time zone (e.g. Asia/Shanghai)`);
+  const alarmsAsMessage = r.boolean(platformObj, 'alarms_as_message', 'platform.');
+  if (alarmsAsMessage !== undefined) p.alarmsAsMessage = alarmsAsMessage;
 
   const deviceObj = r.object(root, 'device', '', false) ?? {};
   r.unknownKeys(deviceObj, 'device.', ['id', 'name', 'manufacturer', 'model', 'firmware']);
@@ -464,7 +466,7 @@ export function toGatewayShape(cfg: GatewayConfig, opts: { showSecrets?: boolean
       host: cfg.platform.host, port: cfg.platform.port, id: cfg.platform.id, domain: cfg.platform.domain,
       password: secret(cfg.platform.password), transport: cfg.platform.transport, expires: cfg.platform.expires,
       keepalive_interval: cfg.platform.keepaliveInterval, keepalive_count: cfg.platform.keepaliveCount,
-      charset: cfg.platform.charset, time_zone: cfg.platform.timeZone,
+      charset: cfg.platform.charset, time_zone: cfg.platform.timeZone, alarms_as_message: cfg.platform.alarmsAsMessage,
     },
     local: {
       sip_ip: cfg.local.sipIp, sip_port: cfg.local.sipPort, contact_ip: cfg.local.contactIp,

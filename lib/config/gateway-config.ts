@@ -36,6 +36,11 @@ export interface PlatformConfig {
   charset: XmlCharset;
   /** IANA time zone of the platform's wall clock (RecordInfo times, t= lines): WVP uses Asia/Shanghai. */
   timeZone: string;
+  /**
+   * Send alarms as MESSAGE even to an Alarm subscriber: WVP files an alarm with its channel only from
+   * a MESSAGE (AlarmNotifyMessageHandler); its NOTIFY path needs `sip.alarm` and drops the channel.
+   */
+  alarmsAsMessage?: boolean;
 }
 
 export interface LocalConfig {

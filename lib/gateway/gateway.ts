@@ -117,6 +117,7 @@ export class Gateway extends EventEmitter {
     this.device = new GbDevice({
       device: this.config.device,
       platform: this.config.platform,
+      alarmsAsMessage: this.config.platform.alarmsAsMessage,
       local,
       catalogBatchSize: this.config.catalogBatchSize,
       logger: this.logger,

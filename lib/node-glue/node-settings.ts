@@ -87,6 +87,7 @@ export function readRegisterSettings(props: Props, password: string | undefined,
       keepaliveCount: integer(props, 'keepaliveCount', DEFAULTS.keepaliveCount, 1, 100, problems),
       charset: CHARSETS.includes(charsetRaw as XmlCharset) ? (charsetRaw as XmlCharset) : DEFAULTS.charset,
       timeZone,
+      ...(props.alarmsAsMessage === true || props.alarmsAsMessage === 'true' ? { alarmsAsMessage: true } : {}),
     },
     local: {
       sipIp,

@@ -50,6 +50,8 @@ describe('config loader', () => {
     assert.deepEqual(b.record, { mode: 'off', segmentSeconds: 600, pattern: '{YYYY-MM-DD}/{HH-mm-ss}', nameMarks: 'start' });
     assert.deepEqual(b.onvif, { enabled: false, port: 80, stopAfterMs: 1000, allowSetHome: false });
     assert.equal(config.recordCacheDir, '/var/cache/gb');
+    assert.equal(config.platform.alarmsAsMessage, undefined, 'alarms follow the subscription unless asked');
+    assert.equal(parseGatewayConfig({ platform: { host: '127.0.0.1', alarms_as_message: true }, sources: [] }).config.platform.alarmsAsMessage, true);
     const printed = JSON.stringify(toGatewayShape(config));
     assert.ok(!printed.includes('secret'), 'the ONVIF password is masked in --print-config');
     const again = parseGatewayConfig(toGatewayShape(config, { showSecrets: true }) as unknown);

@@ -117,6 +117,8 @@ describe('node glue', () => {
       assert.ok(reg.problems.some((p) => re.test(p)), `${re} in ${JSON.stringify(reg.problems)}`);
     }
     assert.equal(readRegisterSettings({ serverId: '34020000002000000001', host: 'wvp.local' }, 'cred', {}).platform.password, 'cred');
+    assert.equal(readRegisterSettings({ serverId: '34020000002000000001', host: 'wvp.local' }, 'cred', {}).platform.alarmsAsMessage, undefined, 'alarms follow the subscription by default');
+    assert.equal(readRegisterSettings({ serverId: '34020000002000000001', host: 'wvp.local', alarmsAsMessage: true }, 'cred', {}).platform.alarmsAsMessage, true);
     assert.deepEqual(readDeviceSettings({ deviceId: '34020000001180000001' }).problems, []);
     assert.match(readDeviceSettings({ deviceId: '3402' }).problems[0], /20 digits/);
     const src = readSourceSettings({ channelId: '34020000001320000001', url: 'rtsp://cam/1', subUrl: 'ftp://x', rtspTransport: 'udp' });
