@@ -65,4 +65,11 @@ export interface ChannelDescriptor {
   video?: { codec: 'H264' | 'H265' | string; width?: number; height?: number; fps?: number };
   longitude?: number;
   latitude?: number;
+  /**
+   * Why an offline channel is offline, for the catalog event subscribers get (GB28181-2016 A.2.4
+   * catalog events): `unreachable` → OFF, `video-lost` (the camera answers but sends no video) →
+   * VLOST, `defect` (the camera answers but refuses us: credentials, path, codec) → DEFECT.
+   * Undefined means OFF. Ignored while online.
+   */
+  offlineCause?: 'unreachable' | 'video-lost' | 'defect';
 }
