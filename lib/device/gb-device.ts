@@ -271,7 +271,7 @@ export class GbDevice extends EventEmitter {
     return this.endpoint.localPort;
   }
 
-  /** Replaces the channel list; Catalog subscribers get the differences (ADD/DEL/ON/OFF/UPDATE). */
+  /** Replaces the channel list; Catalog subscribers get the differences (ADD/DEL/ON/OFF/VLOST/DEFECT/UPDATE). */
   setChannels(list: ChannelDescriptor[]): void {
     const before = new Map(this.channelMap);
     this.channelMap.clear();

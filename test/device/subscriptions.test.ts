@@ -193,6 +193,26 @@ describe('device subscriptions (RFC 6665, GB28181-2016 §9.11)', function () {
       assert.ok(cseqOf(del) > cseqOf(upd));
     });
 
+    it('sends VLOST/DEFECT for an offline cause, the new event when the cause changes while offline, ON when back; items keep Status OFF', async () => {
+      const { hh, callId } = await catalogSubscribed();
+      const ch = channels(3)[0];
+      assert.equal(ch.online, true);
+      const since = hh.platform.received.length;
+      let p: Promise<RawMessage>;
+      const step = async (next: ChannelDescriptor): Promise<string[]> => {
+        p = nextCatalogNotify(hh, callId);
+        hh.device.upsertChannel(next);
+        return items(await p).map((i) => `${xmlText(i, 'DeviceID')} ${xmlText(i, 'Event')} ${xmlText(i, 'Status')}`);
+      };
+      assert.deepEqual(await step({ ...ch, online: false, offlineCause: 'unreachable' }), [`${ch.id} OFF OFF`]);
+      assert.deepEqual(await step({ ...ch, online: false, offlineCause: 'video-lost' }), [`${ch.id} VLOST OFF`]);
+      assert.deepEqual(await step({ ...ch, online: false, offlineCause: 'defect' }), [`${ch.id} DEFECT OFF`]);
+      assert.deepEqual(await step({ ...ch, online: true, offlineCause: undefined }), [`${ch.id} ON ON`]);
+      assert.deepEqual(await step({ ...ch, online: false, offlineCause: 'video-lost' }), [`${ch.id} VLOST OFF`]);
+      const alarms = hh.platform.received.slice(since).filter((m) => m.method === 'MESSAGE' && /<CmdType>Alarm<\/CmdType>/.test(m.body.toString('latin1')));
+      assert.equal(alarms.length, 2, 'the video loss alarm still goes out for each online → offline, whatever the cause');
+    });
+
     it('setChannels sends the net changes in one NOTIFY; an OFF and back ON within the gathering time sends nothing', async () => {
       const { hh, callId } = await catalogSubscribed();
       const base = channels(3);
