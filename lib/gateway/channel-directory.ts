@@ -7,6 +7,7 @@ import { SourceConfig } from '../config/gateway-config';
 import { Logger, silentLogger } from '../logger';
 import { maskRtspUrl, withRtspCredentials } from '../rtsp-url';
 import { ChannelDescriptor } from '../session/stream-contract';
+import { OfflineCause, offlineCauseOfProbeFailure } from './offline-cause';
 
 export interface MediaSourceSpecLike {
   key: string;
@@ -71,13 +72,22 @@ export class ChannelDirectory {
     };
   }
 
-  /** Records an ingest's state; returns the descriptors whose status changed. */
-  setSourceState(key: string, online: boolean, reason?: string): ChannelDescriptor[] {
+  /**
+   * Records an ingest's state and, offline, why (OFF/VLOST/DEFECT); returns the descriptors whose
+   * status or offline cause changed.
+   */
+  setSourceState(key: string, online: boolean, reason?: string, cause?: OfflineCause): ChannelDescriptor[] {
     const channelId = key.split('/')[0];
     const entry = this.entries.get(channelId);
     // Only the main stream decides the channel's status: a dead sub-stream does not take a camera offline.
-    if (!entry || !key.endsWith('/main') || entry.descriptor.online === online) return [];
-    entry.descriptor = { ...entry.descriptor, online };
+    if (!entry || !key.endsWith('/main')) return [];
+    if (entry.descriptor.online === online) {
+      if (online || entry.descriptor.offlineCause === cause) return [];
+      entry.descriptor = { ...entry.descriptor, offlineCause: cause };
+      this.logger.info(`channel ${channelId} still offline, now ${cause ?? 'for no known reason'}`, { channelId, camera: entry.source.name });
+      return [{ ...entry.descriptor }];
+    }
+    entry.descriptor = withStatus(entry.descriptor, online, cause);
     // Per camera, at warn when it goes away: GbDevice raises the video-loss alarm on this change.
     const line = `channel ${channelId} ${online ? 'online' : `offline (video loss)${reason ? `: ${reason}` : ''}`}`;
     if (online) this.logger.info(line, { channelId, camera: entry.source.name });
@@ -90,9 +100,9 @@ export class ChannelDirectory {
    * reason, says something about the camera: `connecting` is a retry in progress, and `offline` with reason
    * `stopped` is a feed closed for lack of viewers — neither may take a channel OFF (nor raise video loss).
    */
-  applyFeedState(key: string, state: string, reason?: string): ChannelDescriptor[] {
+  applyFeedState(key: string, state: string, reason?: string, cause?: OfflineCause): ChannelDescriptor[] {
     if (state === 'online') return this.setSourceState(key, true, reason);
-    if (state === 'offline' && reason !== 'stopped') return this.setSourceState(key, false, reason);
+    if (state === 'offline' && reason !== 'stopped') return this.setSourceState(key, false, reason, cause);
     return [];
   }
 
@@ -117,11 +127,18 @@ export class ChannelDirectory {
     if (!this.prober || !entry || !spec) return undefined;
     try {
       const probed = await this.prober(spec.url, spec.rtspTransport);
-      entry.descriptor = { ...entry.descriptor, online: true, video: probed.video, hasAudio: probed.hasAudio };
+      entry.descriptor = { ...withStatus(entry.descriptor, true), video: probed.video, hasAudio: probed.hasAudio };
     } catch (e) {
       this.logger.warn(`probe of ${spec.displayUrl} failed: ${(e as Error).message}`, { channelId });
-      entry.descriptor = { ...entry.descriptor, online: false };
+      entry.descriptor = withStatus(entry.descriptor, false, offlineCauseOfProbeFailure(e));
     }
     return { ...entry.descriptor };
   }
+}
+
+/** The descriptor with a new status; the offline cause is kept only while offline. */
+function withStatus(d: ChannelDescriptor, online: boolean, cause?: OfflineCause): ChannelDescriptor {
+  const { offlineCause: _previous, ...rest } = d;
+  void _previous;
+  return online || !cause ? { ...rest, online } : { ...rest, online, offlineCause: cause };
 }

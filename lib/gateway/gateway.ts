@@ -14,6 +14,7 @@ import { locateFfTool } from '../media/ffmpeg-path';
 import { MansRtspCommand } from '../device/mansrtsp-command';
 import { resolveAnnouncedAddresses } from '../net/route-address';
 import { ChannelDirectory, sourceKey } from './channel-directory';
+import { offlineCauseOfFeedLoss } from './offline-cause';
 import { CameraLivenessWatch } from '../media/camera-liveness-watch';
 import { ChannelRecorders } from './channel-recorders';
 import { ChannelPtzRouter, ChannelPtzRouterOptions } from './channel-ptz-router';
@@ -48,6 +49,8 @@ export class Gateway extends EventEmitter {
   /** Channels the liveness watch took OFF: an OPTIONS answer is enough to bring those back. */
   private readonly offByLiveness = new Set<string>();
   private readonly confirming = new Set<string>();
+  /** The latest RTSP check per channel whose main feed went offline: an older or superseded one is ignored. */
+  private readonly feedLossChecks = new Map<string, object>();
 
   constructor(config: GatewayConfig, options: GatewayOptions = {}) {
     super();
@@ -139,18 +142,36 @@ export class Gateway extends EventEmitter {
     this.media.on('session-ended', (callId: string, reason: string) => {
       device.endSession(callId, reason).catch((e: unknown) => this.logger.warn(`BYE for ${callId} failed: ${(e as Error).message}`, { callId }));
     });
-    this.media.on('source-state', (key: string, state: string, reason?: string) => {
-      // An online→offline upsert makes GbDevice send Catalog OFF and the video-loss alarm (issue #8).
-      if (state === 'offline' && reason === 'stopped') activeFeeds.delete(key);
-      else activeFeeds.add(key);
-      // The ingest's verdict supersedes the watch's: bringing the channel back then takes a probe.
-      if (state === 'offline' && reason !== 'stopped' && key.endsWith('/main')) this.offByLiveness.delete(key.split('/')[0]);
-      const changed = this.directory.applyFeedState(key, state, reason);
+    const applyFeedChanges = (changed: ReturnType<ChannelDirectory['applyFeedState']>): void => {
       for (const ch of changed) {
         this.offByLiveness.delete(ch.id);
         liveness?.noteState(ch.id, ch.online);
         device.upsertChannel(ch);
       }
+    };
+    this.media.on('source-state', (key: string, state: string, reason?: string) => {
+      // An online→offline upsert makes GbDevice send Catalog OFF/VLOST and the video-loss alarm (issue #8).
+      if (state === 'offline' && reason === 'stopped') activeFeeds.delete(key);
+      else activeFeeds.add(key);
+      const channelId = key.split('/')[0];
+      const mainLost = state === 'offline' && reason !== 'stopped' && key.endsWith('/main');
+      if (state === 'online' && key.endsWith('/main')) this.feedLossChecks.delete(channelId);
+      if (mainLost) {
+        // The ingest's verdict supersedes the watch's: bringing the channel back then takes a probe.
+        this.offByLiveness.delete(channelId);
+        // Before the catalog hears of it: a camera that still answers RTSP lost its video (VLOST), one that does not is OFF.
+        const check = {};
+        this.feedLossChecks.set(channelId, check);
+        const spec = this.directory.mediaSource(channelId, 0);
+        void (spec ? offlineCauseOfFeedLoss(spec.url) : Promise.resolve('unreachable' as const)).then((cause) => {
+          if (this.feedLossChecks.get(channelId) !== check || this.device !== device) return;
+          this.feedLossChecks.delete(channelId);
+          // A camera that refused us before (DEFECT) and still answers most likely still refuses us.
+          const was = this.directory.descriptors().find((d) => d.id === channelId);
+          const kept = cause === 'video-lost' && was && !was.online && was.offlineCause === 'defect' ? 'defect' : cause;
+          applyFeedChanges(this.directory.applyFeedState(key, state, reason, kept));
+        });
+      } else applyFeedChanges(this.directory.applyFeedState(key, state, reason));
       this.emit('source-state', key, state, reason);
     });
     for (const ev of ['registering', 'registered', 'failed', 'unregistered'] as const) {
@@ -195,7 +216,7 @@ export class Gateway extends EventEmitter {
     if (!device || this.liveness !== liveness) return;
     if (!online) {
       // Same path as the ingest's state: online→offline makes GbDevice send Catalog OFF and the video-loss alarm.
-      const changed = this.directory.setSourceState(sourceKey(channelId, 0), false, `no RTSP answer (${reason ?? 'unknown'})`);
+      const changed = this.directory.setSourceState(sourceKey(channelId, 0), false, `no RTSP answer (${reason ?? 'unknown'})`, 'unreachable');
       for (const ch of changed) {
         this.offByLiveness.add(ch.id);
         device.upsertChannel(ch);
@@ -226,6 +247,7 @@ export class Gateway extends EventEmitter {
     this.liveness?.stop();
     this.liveness = undefined;
     this.offByLiveness.clear();
+    this.feedLossChecks.clear();
     const device = this.device;
     const media = this.media;
     this.device = undefined;

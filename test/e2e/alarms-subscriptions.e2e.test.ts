@@ -144,6 +144,31 @@ describe('gateway subscriptions and alarms (e2e, issue #8)', function () {
     await session.bye();
   });
 
+  it('a camera that still answers RTSP but sends no video: Catalog NOTIFY VLOST (not OFF) and the video-loss alarm; back: ON', async () => {
+    const session = await watch(CH_GATE, 'gate-vlost');
+    const pids = rtsp.encoderPids();
+    assert.ok(pids.length > 0, 'the camera encodes while watched');
+    const notifiesBefore = catalogNotifies.length;
+    const alarmsBefore = alarms.length;
+    // Freezing the camera's encoder stops its media while its RTSP server keeps answering.
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    try {
+      const vlost = await waitFor('Catalog NOTIFY VLOST for the gate', () => catalogNotifies.slice(notifiesBefore).find((n) => n.changes.some((c) => c.channelId === CH_GATE && c.event !== 'UPDATE')), 20_000);
+      assert.deepEqual(vlost.changes.filter((c) => c.channelId === CH_GATE).map((c) => c.event), ['VLOST'], 'the camera answers OPTIONS: video lost, not unreachable');
+      await waitFor('the video-loss alarm', () => alarms.slice(alarmsBefore).find((a) => a.channelId === CH_GATE && a.method === 2 && a.type === 1), 5000);
+      assert.equal(platform.channelStatus(DEVICE_ID, CH_GATE), 'OFF', 'WVP marks a VLOST channel offline');
+    } finally {
+      for (const pid of pids) {
+        try { process.kill(pid, 'SIGCONT'); } catch { /* the encoder is gone */ }
+      }
+    }
+    const onBefore = catalogNotifies.length;
+    await waitFor('Catalog NOTIFY ON for the gate', () => catalogNotifies.slice(onBefore).find((n) => n.changes.some((c) => c.channelId === CH_GATE && c.event === 'ON')), 30_000);
+    assert.equal(platform.channelStatus(DEVICE_ID, CH_GATE), 'ON');
+    assert.deepEqual(catalogNotifies.slice(notifiesBefore).flatMap((n) => n.changes.filter((c) => c.channelId === CH_GATE).map((c) => c.event)), ['VLOST', 'ON'], 'no OFF in between');
+    await session.bye().catch(() => undefined);
+  });
+
   it('a feed closed for lack of viewers (offline, reason "stopped") leaves the channel ON and raises nothing', async () => {
     const media = gateway.mediaService;
     assert.ok(media);
