@@ -242,6 +242,7 @@ export = function register(RED: NodeAPI): void {
         id: ch.channelId,
         name: ch.name,
         online: ch.online,
+        ...(!ch.online && ch.offlineCause ? { offlineCause: ch.offlineCause } : {}),
         ptzType: ch.ptzType ?? 3,
         ...(ch.manufacturer ? { manufacturer: ch.manufacturer } : {}),
         ...(ch.model ? { model: ch.model } : {}),

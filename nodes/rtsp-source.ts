@@ -17,6 +17,7 @@ import { readSourceSettings, shortStatus } from '../lib/node-glue/node-settings'
 import { DEVICE_EVENT_TOPICS, readControlEvent, readSourceOnvifSettings, SourcePtz } from '../lib/node-glue/source-ptz';
 import { maskRtspUrl, splitRtspCredentials, withRtspCredentials } from '../lib/rtsp-url';
 import { checkRtspLiveness } from '../lib/media/rtsp-liveness';
+import { offlineCauseOfProbeFailure } from '../lib/gateway/offline-cause';
 import { DEFAULTS } from '../lib/config/gateway-config';
 import { SourceRecording } from '../lib/node-glue/source-recording';
 import { readSourceRecordingSettings, wiredPlatformTimeZone } from '../lib/node-glue/source-recording-settings';
@@ -94,6 +95,8 @@ export = function register(RED: NodeAPI): void {
     let healthTimer: NodeJS.Timeout | undefined;
     let healthCheck: Promise<void> | undefined;
     let healthFailures = 0;
+    /** The next probe follows two unanswered health checks: its offline verdict is `unreachable`. */
+    let healthLost = false;
 
     node.mediaSource = (streamNumber, transcode) => {
       if (settings.problems.length) return undefined;
@@ -220,7 +223,11 @@ export = function register(RED: NodeAPI): void {
           }
           healthFailures++;
           logger.debug(`health check of ${maskRtspUrl(settings.url)} failed (${healthFailures}/2): ${result.detail}`, { channelId: settings.channelId });
-          if (healthFailures >= 2) void probe(false);
+          if (healthFailures >= 2) {
+            // No answer at all: whatever ffprobe then says, the camera is unreachable (catalog OFF).
+            healthLost = true;
+            void probe(false);
+          }
           else scheduleHealth();
         })().finally(() => {
           healthCheck = undefined;
@@ -241,6 +248,8 @@ export = function register(RED: NodeAPI): void {
         healthTimer = undefined;
       }
       healthFailures = 0;
+      const afterHealthLoss = healthLost;
+      healthLost = false;
       node.status({ fill: 'yellow', shape: 'ring', text: tr('probing', 'probing…') });
       probing = (async () => {
         let msg: ChannelMessage;
@@ -253,12 +262,13 @@ export = function register(RED: NodeAPI): void {
         } catch (e) {
           const code = e instanceof GatewayError ? e.code : '';
           const reason = (e as Error).message;
-          msg = { ...baseMessage(), online: false, reason, ...(last?.video ? { video: last.video } : {}) };
+          const offlineCause = afterHealthLoss ? 'unreachable' : offlineCauseOfProbeFailure(e);
+          msg = { ...baseMessage(), online: false, reason, offlineCause, ...(last?.video ? { video: last.video } : {}) };
           const short = SHORT_REASON[code];
           if (!closed) node.status({ fill: 'red', shape: 'ring', text: shortStatus(tr('offline', 'offline: __reason__', { reason: short ? tr(short[0], short[1]) : reason })) });
           if (!last || last.online) logger.warn(`camera ${maskRtspUrl(withCreds(settings.url))} is offline: ${reason}`, { channelId: settings.channelId });
         }
-        const changed = !last || last.online !== msg.online || JSON.stringify(last.video) !== JSON.stringify(msg.video) || last.hasAudio !== msg.hasAudio;
+        const changed = !last || last.online !== msg.online || JSON.stringify(last.video) !== JSON.stringify(msg.video) || last.hasAudio !== msg.hasAudio || last.offlineCause !== msg.offlineCause;
         last = msg;
         if (closed) return;
         if (always || changed) node.send({ topic: 'channel', payload: msg });

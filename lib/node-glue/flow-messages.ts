@@ -3,7 +3,7 @@
  * carry data only: no sockets, no media, no passwords). One definition here, used by every node
  * and by the tests, so a sender and a device agree on field names.
  */
-import { MediaTransport, StreamRequest } from '../session/stream-contract';
+import { ChannelDescriptor, MediaTransport, StreamRequest } from '../session/stream-contract';
 
 /** rtsp-source → gb28181-device (topic `channel`), and gb28181-device → output 2 (catalog change). */
 export interface ChannelMessage {
@@ -12,6 +12,11 @@ export interface ChannelMessage {
   online: boolean;
   /** Why the camera is offline (a probe error with advice), when it is. */
   reason?: string;
+  /**
+   * What kind of offline, for the catalog event (GB28181-2016 A.2.4): `unreachable` → OFF, `video-lost`
+   * → VLOST, `defect` (credentials, path, codec refused) → DEFECT. Absent means OFF.
+   */
+  offlineCause?: OfflineCause;
   video?: { codec: string; width?: number; height?: number; fps?: number };
   hasAudio?: boolean;
   audioCodec?: string;
@@ -25,6 +30,9 @@ export interface ChannelMessage {
   model?: string;
   ptzType?: number;
 }
+
+export type OfflineCause = NonNullable<ChannelDescriptor['offlineCause']>;
+const OFFLINE_CAUSES: readonly string[] = ['unreachable', 'video-lost', 'defect'] satisfies OfflineCause[];
 
 /** gb28181-device output 1: a stream request on its way to a ps-rtp-sender. */
 /** A StreamRequest (lib/session) as it travels from the device node to a sender node. */
@@ -119,12 +127,17 @@ export function readChannelMessage(payload: unknown): { ok: true; channel: Chann
   if (!isRecord(payload)) return { ok: false, problem: 'msg.payload is not an object' };
   const channelId = str(payload.channelId);
   if (!channelId || !/^\d{20}$/.test(channelId)) return { ok: false, problem: 'msg.payload.channelId must be a 20-digit channel ID' };
+  const cause = payload.offlineCause;
+  if (cause !== undefined && (typeof cause !== 'string' || !OFFLINE_CAUSES.includes(cause))) {
+    return { ok: false, problem: `msg.payload.offlineCause must be one of ${OFFLINE_CAUSES.join(', ')}` };
+  }
   const v = isRecord(payload.video) ? payload.video : undefined;
   const channel: ChannelMessage = {
     channelId,
     name: str(payload.name) || channelId,
     online: payload.online !== false,
     ...(str(payload.reason) ? { reason: str(payload.reason) } : {}),
+    ...(typeof cause === 'string' ? { offlineCause: cause as OfflineCause } : {}),
     ...(v && str(v.codec) ? { video: { codec: str(v.codec) as string, width: num(v.width), height: num(v.height), fps: num(v.fps) } } : {}),
     ...(typeof payload.hasAudio === 'boolean' ? { hasAudio: payload.hasAudio } : {}),
     ...(str(payload.audioCodec) ? { audioCodec: str(payload.audioCodec) } : {}),

@@ -88,6 +88,15 @@ describe('node glue', () => {
     assert.equal(readChannelMessage({ channelId: '123' }).ok, false);
     const r = readChannelMessage({ channelId: '34020000001320000001', online: false, video: { codec: 'H264', width: 10 } });
     assert.ok(r.ok && r.channel.online === false && r.channel.video?.width === 10 && r.channel.name === '34020000001320000001');
+    assert.equal(r.ok && r.channel.offlineCause, undefined, 'no cause given: none read (catalog OFF)');
+    for (const cause of ['unreachable', 'video-lost', 'defect']) {
+      const c = readChannelMessage({ channelId: '34020000001320000001', online: false, offlineCause: cause });
+      assert.ok(c.ok && c.channel.offlineCause === cause, cause);
+    }
+    for (const bad of ['VLOST', 'lost', 3, null]) {
+      const c = readChannelMessage({ channelId: '34020000001320000001', online: false, offlineCause: bad });
+      assert.ok(!c.ok && /offlineCause must be one of unreachable, video-lost, defect/.test(c.problem), String(bad));
+    }
     assert.equal(readStreamRequestMessage({ event: 'invite', callId: 'x', deviceNodeId: 'd', transport: 'sctp', sessionType: 'Play' }), undefined);
     assert.equal(readStreamRequestMessage({ event: 'bye', callId: 'x', deviceNodeId: 'd' })?.event, 'bye');
   });

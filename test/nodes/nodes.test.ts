@@ -153,6 +153,20 @@ describe('GB28181 Node-RED nodes', function () {
       const m = await next;
       assert.equal(m.payload.channelId, '34020000001320000001');
       assert.equal(m.payload.online, true);
+      // The camera refuses the credentials: offline with cause `defect` (catalog DEFECT, GB28181-2016 A.2.4).
+      type Announced = { payload: { channelId: string; online: boolean; offlineCause?: string } };
+      const refused = new Promise<Announced>((resolve) => {
+        const onInput = (x: unknown) => {
+          if ((x as Announced).payload.channelId !== '34020000001320000002') return;
+          out.off('input', onInput);
+          resolve(x as Announced);
+        };
+        out.on('input', onInput);
+      });
+      helper.getNode('bad').receive({ topic: 'probe' });
+      const r = await refused;
+      assert.equal(r.payload.online, false);
+      assert.equal(r.payload.offlineCause, 'defect');
     });
   });
 
