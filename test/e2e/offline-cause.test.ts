@@ -5,6 +5,8 @@
 import { strict as assert } from 'node:assert';
 import * as net from 'node:net';
 import { GatewayError } from '../../lib/errors';
+import { SourceConfig } from '../../lib/config/gateway-config';
+import { ChannelDirectory, ProbedStream } from '../../lib/gateway/channel-directory';
 import { offlineCauseOfFeedLoss, offlineCauseOfProbeFailure } from '../../lib/gateway/offline-cause';
 import { IngestError } from '../../lib/media/ingest-error';
 
@@ -53,5 +55,28 @@ describe('offline cause of a channel (catalog OFF / VLOST / DEFECT)', function (
     await new Promise<void>((r) => probe.close(() => r()));
     assert.equal(await offlineCauseOfFeedLoss(`rtsp://127.0.0.1:${closedPort}/live`), 'unreachable');
     assert.equal(await offlineCauseOfFeedLoss('http://127.0.0.1/'), 'unreachable', 'not an RTSP URL');
+  });
+
+  it('the runner\'s channel directory: a probe refused 401 is DEFECT, a lost feed takes the cause it is given, back online drops it', async () => {
+    const id = '34020000001320000001';
+    const source = { channelId: id, name: 'Gate', url: 'rtsp://127.0.0.1:1/x', rtspTransport: 'tcp', enabled: true, recordDirs: [] } as unknown as SourceConfig;
+    let answer: () => ProbedStream = () => {
+      throw new IngestError('RTSP_UNAUTHORIZED', '401');
+    };
+    const dir = new ChannelDirectory([source], { prober: () => Promise.resolve().then(() => answer()) });
+    const probed = await dir.probeChannel(id);
+    assert.equal(probed?.online, false);
+    assert.equal(probed?.offlineCause, 'defect');
+    answer = () => ({ hasAudio: false, video: { codec: 'H264' } });
+    const back = await dir.probeChannel(id);
+    assert.equal(back?.online, true);
+    assert.equal(back?.offlineCause, undefined, 'no cause while online');
+    const key = `${id}/main`;
+    assert.deepEqual(dir.applyFeedState(key, 'offline', 'RTSP_STALLED', 'video-lost').map((d) => [d.online, d.offlineCause]), [[false, 'video-lost']]);
+    assert.deepEqual(dir.applyFeedState(key, 'offline', 'RTSP_STALLED', 'video-lost'), [], 'same cause: no change');
+    assert.deepEqual(dir.setSourceState(key, false, 'no RTSP answer', 'unreachable').map((d) => d.offlineCause), ['unreachable'], 'a new cause while offline is a change');
+    assert.deepEqual(dir.applyFeedState(key, 'offline', 'stopped', 'defect'), [], 'a feed closed for lack of viewers says nothing');
+    assert.deepEqual(dir.applyFeedState(`${id}/sub`, 'offline', 'x', 'defect'), [], 'the sub-stream does not decide');
+    assert.deepEqual(dir.applyFeedState(key, 'online').map((d) => [d.online, d.offlineCause]), [[true, undefined]]);
   });
 });
