@@ -6,6 +6,7 @@
 import { StreamRequest } from '../session/stream-contract';
 import { SipMessage } from '../sip/sip-codec';
 import { IncomingRequest } from '../sip/sip-endpoint';
+import { UasDialogPeers, uasDialogPeers } from '../sip/uas-dialog-peers';
 
 export type InviteState = 'preparing' | 'answered' | 'confirmed' | 'ended';
 
@@ -39,22 +40,9 @@ export class InviteDialog {
     return { ...this.summary, state: this.state };
   }
 
-  /** The platform's side: From of the INVITE (with its tag). */
-  get remoteAddress(): { uri: string; tag?: string } {
-    const from = this.invite.message.headers.from;
-    return { uri: from?.uri ?? '', tag: from?.params.tag ?? undefined };
-  }
-
-  /** Our side: To of the INVITE with our tag. */
-  get localAddress(): { uri: string; tag: string } {
-    return { uri: this.invite.message.headers.to?.uri ?? '', tag: this.localTag };
-  }
-
-  /** Where in-dialog requests go: the INVITE's Contact (remote target), else its From URI. */
-  get remoteTarget(): string {
-    const c = this.invite.message.headers.contact;
-    if (Array.isArray(c) && c[0]?.uri) return c[0].uri;
-    return this.remoteAddress.uri;
+  /** The platform (the INVITE's From), us (its To with our tag) and where in-dialog requests go. */
+  get peers(): UasDialogPeers {
+    return uasDialogPeers(this.invite.message, this.localTag);
   }
 
   startRetransmit(send: () => void, onGiveUp: () => void): void {

@@ -266,12 +266,12 @@ export class InviteHandler {
   }
 
   private inDialogRequest(dialog: InviteDialog, method: string, body?: Buffer, contentType?: string): SipMessage {
-    const remote = dialog.remoteAddress;
+    const { remoteAddress, localAddress, remoteTarget } = dialog.peers;
     return this.o.endpoint.newRequest({
       method,
-      uri: dialog.remoteTarget,
-      from: dialog.localAddress,
-      to: { uri: remote.uri, tag: remote.tag },
+      uri: remoteTarget,
+      from: localAddress,
+      to: remoteAddress,
       callId: dialog.callId,
       cseq: ++dialog.localCseq,
       body,

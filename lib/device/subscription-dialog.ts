@@ -5,6 +5,7 @@
  */
 import { IncomingRequest } from '../sip/sip-endpoint';
 import { RemoteEndpoint } from '../sip/sip-transport';
+import { UasDialogPeers, uasDialogPeers } from '../sip/uas-dialog-peers';
 
 export type SubscriptionKind = 'Catalog' | 'Alarm' | 'MobilePosition';
 
@@ -53,22 +54,9 @@ export class SubscriptionDialog {
     this.remote = req.remote;
   }
 
-  /** The subscriber: From of the SUBSCRIBE, with its tag. */
-  get remoteAddress(): { uri: string; tag?: string } {
-    const from = this.subscribe.message.headers.from;
-    return { uri: from?.uri ?? '', tag: from?.params.tag ?? undefined };
-  }
-
-  /** Us: To of the SUBSCRIBE, with our tag. */
-  get localAddress(): { uri: string; tag: string } {
-    return { uri: this.subscribe.message.headers.to?.uri ?? '', tag: this.localTag };
-  }
-
-  /** Request-URI of our NOTIFYs: the SUBSCRIBE's Contact, else its From URI. */
-  get remoteTarget(): string {
-    const c = this.subscribe.message.headers.contact;
-    if (Array.isArray(c) && c[0]?.uri) return c[0].uri;
-    return this.remoteAddress.uri;
+  /** The subscriber (the SUBSCRIBE's From), us (its To with our tag) and where NOTIFYs go. */
+  get peers(): UasDialogPeers {
+    return uasDialogPeers(this.subscribe.message, this.localTag);
   }
 
   secondsLeft(now = Date.now()): number {

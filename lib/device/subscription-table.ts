@@ -144,7 +144,7 @@ export class SubscriptionTable {
     const subscriber = uriUser(h.from?.uri);
     for (const old of this.active(kind)) {
       // The platform keeps one subscription per kind: a new one replaces the old.
-      if (uriUser(old.remoteAddress.uri) === subscriber) await this.end(old, 'replaced by a new subscription', false);
+      if (uriUser(old.peers.remoteAddress.uri) === subscriber) await this.end(old, 'replaced by a new subscription', false);
     }
     // Bounded memory and timers under a SUBSCRIBE flood (new Call-IDs, other From users): the oldest goes.
     const cap = Math.max(1, o.maxPerKind ?? 4);
@@ -218,12 +218,12 @@ export class SubscriptionTable {
 
   private async sendNotify(sub: SubscriptionDialog, content: XmlContent, state: string): Promise<boolean> {
     const o = this.o;
-    const remote = sub.remoteAddress;
+    const { remoteAddress, localAddress, remoteTarget } = sub.peers;
     const request = o.endpoint.newRequest({
       method: 'NOTIFY',
-      uri: sub.remoteTarget,
-      from: sub.localAddress,
-      to: { uri: remote.uri, tag: remote.tag },
+      uri: remoteTarget,
+      from: localAddress,
+      to: remoteAddress,
       callId: sub.callId,
       cseq: ++sub.localCseq,
       headers: { ...(sub.event ? { event: sub.event } : {}), 'subscription-state': state },
