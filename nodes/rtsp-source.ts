@@ -17,6 +17,7 @@ import { readSourceSettings, shortStatus } from '../lib/node-glue/node-settings'
 import { DEVICE_EVENT_TOPICS, readControlEvent, readSourceOnvifSettings, SourcePtz } from '../lib/node-glue/source-ptz';
 import { maskRtspUrl, splitRtspCredentials, withRtspCredentials } from '../lib/rtsp-url';
 import { checkRtspLiveness } from '../lib/media/rtsp-liveness';
+import { CameraLivenessWatch } from '../lib/media/camera-liveness-watch';
 import { offlineCauseOfProbeFailure } from '../lib/gateway/offline-cause';
 import { DEFAULTS } from '../lib/config/gateway-config';
 import { SourceRecording } from '../lib/node-glue/source-recording';
@@ -92,11 +93,19 @@ export = function register(RED: NodeAPI): void {
     let last: ChannelMessage | undefined;
     let probing: Promise<void> | undefined;
     let retryTimer: NodeJS.Timeout | undefined;
-    let healthTimer: NodeJS.Timeout | undefined;
-    let healthCheck: Promise<void> | undefined;
-    let healthFailures = 0;
+    /** The latest OPTIONS check, awaited on close so no socket outlives the node. */
+    let healthCheck: Promise<unknown> | undefined;
     /** The next probe follows two unanswered health checks: its offline verdict is `unreachable`. */
     let healthLost = false;
+    // The gateway's idle-camera watch, one camera: 2 failed checks → offline; skipped while a probe runs.
+    const health = healthMs
+      ? new CameraLivenessWatch({
+          intervalMs: healthMs,
+          isIngestActive: () => closed || probing !== undefined,
+          check: (url) => (healthCheck = checkRtspLiveness(url, { timeoutMs: Math.min(3000, Math.max(1000, healthMs)) })),
+          logger,
+        })
+      : undefined;
 
     node.mediaSource = (streamNumber, transcode) => {
       if (settings.problems.length) return undefined;
@@ -207,34 +216,14 @@ export = function register(RED: NodeAPI): void {
     };
 
     // Two OPTIONS checks in a row without an answer: probe again (ffprobe), whose offline verdict
-    // sends the offline channel message, so the device raises video loss.
-    const scheduleHealth = () => {
-      if (closed || !healthMs || healthTimer || !last?.online) return;
-      healthTimer = setTimeout(() => {
-        healthTimer = undefined;
-        if (closed || probing || !last?.online) return;
-        healthCheck = (async () => {
-          const result = await checkRtspLiveness(settings.url, { timeoutMs: Math.min(3000, Math.max(1000, healthMs)) });
-          if (closed || probing) return;
-          if (result.alive) {
-            healthFailures = 0;
-            scheduleHealth();
-            return;
-          }
-          healthFailures++;
-          logger.debug(`health check of ${maskRtspUrl(settings.url)} failed (${healthFailures}/2): ${result.detail}`, { channelId: settings.channelId });
-          if (healthFailures >= 2) {
-            // No answer at all: whatever ffprobe then says, the camera is unreachable (catalog OFF).
-            healthLost = true;
-            void probe(false);
-          }
-          else scheduleHealth();
-        })().finally(() => {
-          healthCheck = undefined;
-        });
-      }, healthMs);
-      healthTimer.unref();
-    };
+    // sends the offline channel message, so the device raises video loss. The watch runs only
+    // while the last probe found the camera online.
+    health?.on('change', (_id, online) => {
+      if (online || closed || probing) return;
+      // No answer at all: whatever ffprobe then says, the camera is unreachable (catalog OFF).
+      healthLost = true;
+      void probe(false);
+    });
 
     const probe = (always: boolean): Promise<void> => {
       if (settings.problems.length || closed) return Promise.resolve();
@@ -243,11 +232,7 @@ export = function register(RED: NodeAPI): void {
         clearTimeout(retryTimer);
         retryTimer = undefined;
       }
-      if (healthTimer) {
-        clearTimeout(healthTimer);
-        healthTimer = undefined;
-      }
-      healthFailures = 0;
+      health?.unwatch(settings.channelId);
       const afterHealthLoss = healthLost;
       healthLost = false;
       node.status({ fill: 'yellow', shape: 'ring', text: tr('probing', 'probing…') });
@@ -275,7 +260,7 @@ export = function register(RED: NodeAPI): void {
         if (!msg.online) scheduleRetry();
       })().finally(() => {
         probing = undefined;
-        scheduleHealth();
+        if (!closed && last?.online) health?.watch(settings.channelId, settings.url);
       });
       return probing;
     };
@@ -316,8 +301,7 @@ export = function register(RED: NodeAPI): void {
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);
       retryTimer = undefined;
-      if (healthTimer) clearTimeout(healthTimer);
-      healthTimer = undefined;
+      health?.stop();
       // ffprobe exits by its own timeout: wait for it so no process outlives the node.
       const inFlight = Promise.all([probing ?? Promise.resolve(), healthCheck, recording?.stop().catch((e: unknown) => node.warn(`recordings: ${(e as Error).message}`)), ptz.close().catch(() => undefined)]);
       const bound = new Promise((r) => setTimeout(r, probeTimeoutMs + 3000).unref());
