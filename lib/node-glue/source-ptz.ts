@@ -10,6 +10,7 @@ import { Logger, silentLogger } from '../logger';
 import { DeviceControlEvent } from '../manscdp/device-control';
 import { decodePtzCommand, PtzCommand, PtzCommandError } from '../manscdp/ptz-command';
 import { ChannelPreset, ChannelPtz, channelPtzOptionsFor, ChannelPtzStatus } from '../onvif/channel-ptz';
+import { OnvifErrorCode, onvifProblemText } from '../onvif/onvif-error';
 import { PtzOutcome } from '../onvif/ptz-controller';
 import { checkPtzRequest } from '../onvif/ptz-request';
 import { isRecord } from './flow-messages';
@@ -150,6 +151,15 @@ export interface PtzStatusNote {
   failed: boolean;
 }
 
+/** Catalogue key (rtsp-source.status.*) of the ONVIF causes a user can act on. */
+const ONVIF_PROBLEM_KEY: Partial<Record<OnvifErrorCode, string>> = {
+  ONVIF_AUTH: 'onvifAuth',
+  ONVIF_REFUSED: 'onvifRefused',
+  ONVIF_TIMEOUT: 'onvifTimeout',
+  ONVIF_UNREACHABLE: 'onvifUnreachable',
+  ONVIF_BAD_RESPONSE: 'onvifNotOnvif',
+};
+
 /**
  * Events: 'change'() when the status note or the PTZType changed.
  */
@@ -216,21 +226,11 @@ export class SourcePtz extends EventEmitter {
         return { key: 'fixedCamera', fallback: 'fixed', failed: false };
       case 'connecting':
         return undefined;
-      case 'failed':
-        switch (s.code) {
-          case 'ONVIF_AUTH':
-            return { key: 'onvifAuth', fallback: 'ONVIF: wrong credentials', failed: true };
-          case 'ONVIF_REFUSED':
-            return { key: 'onvifRefused', fallback: 'ONVIF: connection refused', failed: true };
-          case 'ONVIF_TIMEOUT':
-            return { key: 'onvifTimeout', fallback: 'ONVIF: no answer', failed: true };
-          case 'ONVIF_UNREACHABLE':
-            return { key: 'onvifUnreachable', fallback: 'ONVIF: unreachable', failed: true };
-          case 'ONVIF_BAD_RESPONSE':
-            return { key: 'onvifNotOnvif', fallback: 'ONVIF: not an ONVIF port', failed: true };
-          default:
-            return { key: 'onvifError', fallback: 'ONVIF: error', failed: true };
-        }
+      case 'failed': {
+        const key = s.code && ONVIF_PROBLEM_KEY[s.code];
+        // The English text is onvifProblemText's; a cause without its own catalogue key reads "ONVIF: error".
+        return key ? { key, fallback: onvifProblemText(s.code), failed: true } : { key: 'onvifError', fallback: onvifProblemText(undefined), failed: true };
+      }
     }
   }
 
