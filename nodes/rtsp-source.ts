@@ -243,7 +243,6 @@ export = function register(RED: NodeAPI): void {
           const result = await new FfProbe({ ffprobe, rtspTransport: settings.rtspTransport, timeoutMs: probeTimeoutMs }).probe(withCreds(settings.url));
           msg = { ...baseMessage(), online: true, ...(result.video ? { video: result.video } : {}), hasAudio: result.hasAudio, ...(result.audioCodec ? { audioCodec: result.audioCodec } : {}) };
           onlineText = describeProbe(result);
-          if (!closed) node.status({ fill: 'green', shape: 'dot', text: shortStatus(onlineText + ptzSuffix() + recordingSuffix()) });
         } catch (e) {
           const code = e instanceof GatewayError ? e.code : '';
           const reason = (e as Error).message;
@@ -255,6 +254,7 @@ export = function register(RED: NodeAPI): void {
         }
         const changed = !last || last.online !== msg.online || JSON.stringify(last.video) !== JSON.stringify(msg.video) || last.hasAudio !== msg.hasAudio || last.offlineCause !== msg.offlineCause;
         last = msg;
+        showOnline();
         if (closed) return;
         if (always || changed) node.send({ topic: 'channel', payload: msg });
         if (!msg.online) scheduleRetry();
