@@ -58,16 +58,23 @@ export class ChannelDirectory {
     return [...this.entries.values()].map((e) => ({ ...e.descriptor }));
   }
 
+  /** One channel's descriptor (a copy); undefined for an unknown or disabled camera. */
+  descriptor(channelId: string): ChannelDescriptor | undefined {
+    const entry = this.entries.get(channelId);
+    return entry ? { ...entry.descriptor } : undefined;
+  }
+
   mediaSource(channelId: string, streamNumber: number): MediaSourceSpecLike | undefined {
     const entry = this.entries.get(channelId);
     if (!entry) return undefined;
     const s = entry.source;
     const base = streamNumber === 1 && s.subUrl ? s.subUrl : s.url;
     const stream = streamNumber === 1 && s.subUrl ? 1 : 0;
+    const url = withRtspCredentials(base, { username: s.username, password: s.password });
     return {
       key: sourceKey(channelId, stream),
-      url: withRtspCredentials(base, { username: s.username, password: s.password }),
-      displayUrl: maskRtspUrl(withRtspCredentials(base, { username: s.username, password: s.password })),
+      url,
+      displayUrl: maskRtspUrl(url),
       rtspTransport: s.rtspTransport,
     };
   }

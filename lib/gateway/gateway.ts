@@ -18,6 +18,7 @@ import { offlineCauseOfFeedLoss } from './offline-cause';
 import { CameraLivenessWatch } from '../media/camera-liveness-watch';
 import { ChannelRecorders } from './channel-recorders';
 import { ChannelPtzRouter, ChannelPtzRouterOptions } from './channel-ptz-router';
+import { ChannelDescriptor } from '../session/stream-contract';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -142,7 +143,8 @@ export class Gateway extends EventEmitter {
     this.media.on('session-ended', (callId: string, reason: string) => {
       device.endSession(callId, reason).catch((e: unknown) => this.logger.warn(`BYE for ${callId} failed: ${(e as Error).message}`, { callId }));
     });
-    const applyFeedChanges = (changed: ReturnType<ChannelDirectory['applyFeedState']>): void => {
+    // A status the ingest or a probe established: the liveness watch learns it and forgets its own verdict.
+    const applyFeedChanges = (changed: ChannelDescriptor[]): void => {
       for (const ch of changed) {
         this.offByLiveness.delete(ch.id);
         liveness?.noteState(ch.id, ch.online);
@@ -167,7 +169,7 @@ export class Gateway extends EventEmitter {
           if (this.feedLossChecks.get(channelId) !== check || this.device !== device) return;
           this.feedLossChecks.delete(channelId);
           // A camera that refused us before (DEFECT) and still answers most likely still refuses us.
-          const was = this.directory.descriptors().find((d) => d.id === channelId);
+          const was = this.directory.descriptor(channelId);
           const kept = cause === 'video-lost' && was && !was.online && was.offlineCause === 'defect' ? 'defect' : cause;
           applyFeedChanges(this.directory.applyFeedState(key, state, reason, kept));
         });
@@ -201,13 +203,7 @@ export class Gateway extends EventEmitter {
     ptz.start();
     if (this.probeOnStart) {
       // In the background: registration never waits for a slow or absent camera.
-      void this.directory.probeAll().then((updated) => {
-        for (const ch of updated) {
-          this.offByLiveness.delete(ch.id);
-          liveness?.noteState(ch.id, ch.online);
-          device.upsertChannel(ch);
-        }
-      });
+      void this.directory.probeAll().then(applyFeedChanges);
     }
   }
 
