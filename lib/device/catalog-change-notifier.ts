@@ -46,8 +46,7 @@ export class CatalogChangeNotifier {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      // One flush at a time, in order.
-      this.sending = this.sending.then(() => this.flush()).catch((e: unknown) => this.o.logger.warn(`catalog NOTIFY failed: ${(e as Error).message}`));
+      this.enqueueFlush();
     }, this.o.delayMs ?? 100);
   }
 
@@ -56,9 +55,14 @@ export class CatalogChangeNotifier {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
-      this.sending = this.sending.then(() => this.flush()).catch((e: unknown) => this.o.logger.warn(`catalog NOTIFY failed: ${(e as Error).message}`));
+      this.enqueueFlush();
     }
     await this.sending;
+  }
+
+  /** One flush at a time, in order. */
+  private enqueueFlush(): void {
+    this.sending = this.sending.then(() => this.flush()).catch((e: unknown) => this.o.logger.warn(`catalog NOTIFY failed: ${(e as Error).message}`));
   }
 
   stop(): void {
