@@ -20,8 +20,8 @@ import { checkRtspLiveness } from '../lib/media/rtsp-liveness';
 import { CameraLivenessWatch } from '../lib/media/camera-liveness-watch';
 import { offlineCauseOfProbeFailure } from '../lib/gateway/offline-cause';
 import { DEFAULTS } from '../lib/config/gateway-config';
-import { SourceRecording } from '../lib/node-glue/source-recording';
-import { readSourceRecordingSettings, wiredPlatformTimeZone } from '../lib/node-glue/source-recording-settings';
+import { openSourceRecording, SourceRecording } from '../lib/node-glue/source-recording';
+import { wiredPlatformTimeZone } from '../lib/node-glue/source-recording-settings';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -136,30 +136,23 @@ export = function register(RED: NodeAPI): void {
     node.isRecording = () => recording?.isRecording() ?? false;
     if (!settings.problems.length) {
       const userDir = (RED.settings as unknown as { userDir?: string }).userDir || path.join(os.homedir(), '.node-red');
-      const rs = readSourceRecordingSettings(def, userDir);
-      if (rs.problems.length) {
-        recordingProblem = rs.problems[0];
-        node.error(`recordings disabled, invalid settings: ${rs.problems.join('; ')}`);
-      } else if (rs.dirs.length) {
-        const defs: Record<string, unknown>[] = [];
-        RED.nodes.eachNode((n) => defs.push(n as unknown as Record<string, unknown>));
-        try {
-          recording = new SourceRecording({
-            channelId: settings.channelId,
-            name: settings.name,
-            settings: rs,
-            timeZone: wiredPlatformTimeZone((def as { wires?: unknown }).wires, defs, DEFAULTS.timeZone),
-            runtimeKey: RED.events,
-            // The recorder writes H.264/H.265: another camera codec is pulled transcoded (as a sender would).
-            mediaSpec: (transcode) => node.mediaSource(0, transcode ?? (last?.video && !/^H26[45]$/.test(last.video.codec) ? { video: true } : undefined)),
-            logger,
-          });
-          recording.on('recording', showOnline);
-        } catch (e) {
-          recordingProblem = (e as Error).message;
-          node.error(`recordings disabled: ${recordingProblem}`);
-        }
-      }
+      const setup = openSourceRecording(def, userDir, {
+        channelId: settings.channelId,
+        name: settings.name,
+        timeZone: () => {
+          const defs: Record<string, unknown>[] = [];
+          RED.nodes.eachNode((n) => defs.push(n as unknown as Record<string, unknown>));
+          return wiredPlatformTimeZone((def as { wires?: unknown }).wires, defs, DEFAULTS.timeZone);
+        },
+        runtimeKey: RED.events,
+        // The recorder writes H.264/H.265: another camera codec is pulled transcoded (as a sender would).
+        mediaSpec: (transcode) => node.mediaSource(0, transcode ?? (last?.video && !/^H26[45]$/.test(last.video.codec) ? { video: true } : undefined)),
+        logger,
+      });
+      recording = setup.recording;
+      recordingProblem = setup.problem;
+      if (setup.error) node.error(setup.error);
+      recording?.on('recording', showOnline);
     }
 
     // ---- PTZ over ONVIF (issue #8): lib/node-glue/source-ptz.ts; the note follows the live-video status, never replaces it ----

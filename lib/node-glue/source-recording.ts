@@ -16,7 +16,7 @@ import { ChannelRecording } from '../record/channel-recording';
 import { PlaybackSource } from '../record/playback-source';
 import { StreamRequest } from '../session/stream-contract';
 import { joinSharedFeedPool, SharedFeedPoolMembership, sharedFeedLease } from './shared-feed-pool';
-import { SourceRecordingSettings } from './source-recording-settings';
+import { readSourceRecordingSettings, SourceRecordingSettings } from './source-recording-settings';
 
 export interface SourceRecordingOptions {
   channelId: string;
@@ -123,5 +123,30 @@ export class SourceRecording extends EventEmitter<SourceRecordingEvents> {
     } finally {
       this.membership?.leave();
     }
+  }
+}
+
+/** What an rtsp-source's recording properties give: recordings, none (no folder), or the problem that disabled them. */
+export interface SourceRecordingSetup {
+  recording?: SourceRecording;
+  /** Short cause for the status and RecordCmd's refusal. */
+  problem?: string;
+  /** The line the node logs as an error. */
+  error?: string;
+}
+
+/**
+ * Reads the node's recording properties (relative folders from `userDir`) and opens its recordings;
+ * `timeZone` is asked only when there is a folder.
+ */
+export function openSourceRecording(props: Record<string, unknown>, userDir: string, o: Omit<SourceRecordingOptions, 'settings' | 'timeZone'> & { timeZone: () => string }): SourceRecordingSetup {
+  const settings = readSourceRecordingSettings(props, userDir);
+  if (settings.problems.length) return { problem: settings.problems[0], error: `recordings disabled, invalid settings: ${settings.problems.join('; ')}` };
+  if (!settings.dirs.length) return {};
+  try {
+    return { recording: new SourceRecording({ ...o, settings, timeZone: o.timeZone() }) };
+  } catch (e) {
+    const problem = (e as Error).message;
+    return { problem, error: `recordings disabled: ${problem}` };
   }
 }
