@@ -9,6 +9,7 @@ import { Logger } from '../logger';
 import { alarmNotify } from '../manscdp/alarm-notify';
 import { writeManscdp } from '../manscdp/manscdp-writer';
 import { RemoteEndpoint } from '../sip/sip-transport';
+import { SubscriptionDialog } from './subscription-dialog';
 import { SubscriptionTable } from './subscription-table';
 
 /** An alarm the device reports (GB28181-2016 §9.4, Annex A.2.5 报警通知). */
@@ -60,9 +61,9 @@ export class AlarmReporter {
     const o = this.o;
     const content = alarmNotify(o.nextSn(), { ...alarm, timeMs: alarm.timeMs ?? Date.now() }, o.platform.timeZone);
     // A subscription for one channel only takes that channel's alarms.
-    const forThis = o.messageOnly ? [] : o.table.active('Alarm').filter((s) => s.targetId === o.deviceId || s.targetId === alarm.channelId);
-    if (forThis.length > 0) {
-      const delivered = await o.table.notifyAll('Alarm', [content], (s) => forThis.includes(s));
+    const forThis = (s: SubscriptionDialog): boolean => s.targetId === o.deviceId || s.targetId === alarm.channelId;
+    if (!o.messageOnly && o.table.active('Alarm').some(forThis)) {
+      const delivered = await o.table.notifyAll('Alarm', [content], forThis);
       if (delivered > 0) return 'notify';
       o.logger.warn('alarm NOTIFY not answered: sending it as a MESSAGE', { channelId: alarm.channelId });
     }
