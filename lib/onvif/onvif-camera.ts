@@ -73,7 +73,6 @@ export function onvifAddressFromRtsp(rtspUrl: string): { hostname: string; port:
   }
 }
 
-
 export class OnvifCamera extends EventEmitter {
   readonly name: string;
   private readonly cam: Cam;
