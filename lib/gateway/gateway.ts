@@ -14,7 +14,7 @@ import { locateFfTool } from '../media/ffmpeg-path';
 import { MansRtspCommand } from '../device/mansrtsp-command';
 import { resolveAnnouncedAddresses } from '../net/route-address';
 import { ChannelDirectory, sourceKey } from './channel-directory';
-import { offlineCauseOfFeedLoss } from './offline-cause';
+import { keptDefect, offlineCauseOfFeedLoss } from './offline-cause';
 import { CameraLivenessWatch } from '../media/camera-liveness-watch';
 import { ChannelRecorders } from './channel-recorders';
 import { ChannelPtzRouter, ChannelPtzRouterOptions } from './channel-ptz-router';
@@ -168,10 +168,7 @@ export class Gateway extends EventEmitter {
         void (spec ? offlineCauseOfFeedLoss(spec.url) : Promise.resolve('unreachable' as const)).then((cause) => {
           if (this.feedLossChecks.get(channelId) !== check || this.device !== device) return;
           this.feedLossChecks.delete(channelId);
-          // A camera that refused us before (DEFECT) and still answers most likely still refuses us.
-          const was = this.directory.descriptor(channelId);
-          const kept = cause === 'video-lost' && was && !was.online && was.offlineCause === 'defect' ? 'defect' : cause;
-          applyFeedChanges(this.directory.applyFeedState(key, state, reason, kept));
+          applyFeedChanges(this.directory.applyFeedState(key, state, reason, keptDefect(cause, this.directory.descriptor(channelId))));
         });
       } else applyFeedChanges(this.directory.applyFeedState(key, state, reason));
       this.emit('source-state', key, state, reason);

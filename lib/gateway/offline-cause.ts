@@ -25,3 +25,8 @@ export async function offlineCauseOfFeedLoss(url: string, timeoutMs = 2000): Pro
   const answer = await checkRtspLiveness(url, { timeoutMs });
   return answer.alive ? 'video-lost' : 'unreachable';
 }
+
+/** A camera that refused us before (DEFECT) and still answers most likely still refuses us: it stays DEFECT. */
+export function keptDefect(cause: OfflineCause, before: ChannelDescriptor | undefined): OfflineCause {
+  return cause === 'video-lost' && before !== undefined && !before.online && before.offlineCause === 'defect' ? 'defect' : cause;
+}
