@@ -117,7 +117,8 @@ export class CameraLivenessWatch extends EventEmitter<CameraLivenessWatchEvents>
     // Unwatched, re-watched or stopped meanwhile, or the ingest took over: this answer is stale.
     if (this.cameras.get(id) !== cam) return;
     if (!this.isIngestActive(id)) this.judge(id, cam, result);
-    this.schedule(id, cam);
+    // A 'change' listener may have unwatched the camera inside judge().
+    if (this.cameras.get(id) === cam) this.schedule(id, cam);
   }
 
   private judge(id: string, cam: Watched, result: LivenessResult): void {
